@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -25,14 +26,30 @@ from opensession.hail.stats import StatsAccumulator
 
 logger = logging.getLogger("opensession.hail")
 
-WarningHandler = Callable[[str], None]
+
+@dataclass(frozen=True)
+class ReadWarning:
+    """Something in a file that was skipped or distrusted while reading it."""
+
+    source: str
+    line: int
+    reason: str
+    corrupt: bool
+    """True when the line could not be read at all (its content is lost)."""
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.reason}"
+
+
+WarningHandler = Callable[[ReadWarning], None]
 _M = TypeVar("_M", bound=BaseModel)
 
-_SUMMARY_TAIL_CHUNK = 64 * 1024
+_STATS_TAIL_BYTES = 64 * 1024
+_READ_BUFFER = 1024 * 1024
 
 
-def _log_warning(message: str) -> None:
-    logger.warning(message)
+def _log_warning(warning: ReadWarning) -> None:
+    logger.warning("%s", warning)
 
 
 class HailReader:
@@ -41,6 +58,7 @@ class HailReader:
     ``header`` is read on construction; iterate the reader for events; once iteration ends,
     ``file_stats`` holds the stats line as written (``None`` when the file has none) and
     ``stats()`` the stats to use: the written ones, else recomputed from the events read.
+    ``warnings`` collects every warning, also passed to ``on_warning`` as it happens.
     """
 
     def __init__(
@@ -55,21 +73,24 @@ class HailReader:
         self.source = source
         self.strict = strict
         self._on_warning = on_warning
-        self.warnings: list[str] = []
+        self.warnings: list[ReadWarning] = []
         self.file_stats: Stats | None = None
-        self._accumulator = StatsAccumulator()
         self._consumed = False
         self.header = self._read_header()
+        # Recomputing stats costs a fifth of the reading time; skip it when the file ends with
+        # the stats line it would only confirm.
+        has_stats = stream.seekable() and _trailing_stats(stream) is not None
+        self._accumulator = None if has_stats else StatsAccumulator()
 
-    def _warn(self, line: int, reason: str) -> None:
-        message = f"{self.source}:{line}: {reason}"
-        self.warnings.append(message)
-        self._on_warning(message)
+    def _warn(self, line: int, reason: str, *, corrupt: bool = False) -> None:
+        warning = ReadWarning(self.source, line, reason, corrupt)
+        self.warnings.append(warning)
+        self._on_warning(warning)
 
     def _bad_line(self, line: int, reason: str) -> None:
         if self.strict:
             raise HailFormatError(self.source, reason, line)
-        self._warn(line, f"{reason}; line skipped")
+        self._warn(line, f"{reason}; line skipped", corrupt=True)
 
     def _read_header(self) -> Header:
         for number, raw in self._lines:
@@ -103,15 +124,16 @@ class HailReader:
         for number, raw in self._lines:
             event = self._decode_line(number, raw)
             if event is not None:
-                self._accumulator.add(event)
+                if self._accumulator is not None:
+                    self._accumulator.add(event)
                 yield event
 
     def _decode_line(self, number: int, raw: bytes) -> Event | None:
-        if not raw.strip():
-            return None
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
+            if not raw.strip():
+                return None
             truncated = not raw.endswith(b"\n")
             self._bad_line(number, "truncated last line" if truncated else f"not JSON ({exc})")
             return None
@@ -141,7 +163,9 @@ class HailReader:
         """The file's stats line, or stats recomputed from the events when it has none."""
         if not self._consumed:
             raise RuntimeError("stats are known only after the events have been read")
-        return self.file_stats if self.file_stats is not None else self._accumulator.result()
+        if self.file_stats is not None or self._accumulator is None:
+            return self.file_stats or Stats()
+        return self._accumulator.result()
 
 
 @contextmanager
@@ -152,7 +176,7 @@ def open_hail(
     on_warning: WarningHandler = _log_warning,
 ) -> Iterator[HailReader]:
     """Open a HAIL JSONL file for streaming; the header is already read when this yields."""
-    with Path(path).open("rb") as stream:
+    with Path(path).open("rb", buffering=_READ_BUFFER) as stream:
         yield HailReader(stream, str(path), strict=strict, on_warning=on_warning)
 
 
@@ -164,34 +188,33 @@ def read_header(path: str | os.PathLike[str]) -> Header:
 
 def read_summary(path: str | os.PathLike[str]) -> tuple[Header, Stats]:
     """Header and stats; the stats line is read from the end of the file when present."""
-    header = read_header(path)
-    stats = _read_trailing_stats(Path(path))
-    if stats is None:
-        with open_hail(path) as reader:
+    with open_hail(path) as reader:
+        with Path(path).open("rb") as stream:
+            stats = _trailing_stats(stream)
+        if stats is None:
             for _ in reader:
                 pass
             stats = reader.stats()
-    return header, stats
+        return reader.header, stats
 
 
-def _read_trailing_stats(path: Path) -> Stats | None:
-    with path.open("rb") as stream:
-        end = stream.seek(0, os.SEEK_END)
-        tail = b""
-        position = end
-        while position > 0:
-            step = min(_SUMMARY_TAIL_CHUNK, position)
-            position -= step
-            stream.seek(position)
-            tail = stream.read(step) + tail
-            stripped = tail.rstrip()
-            if b"\n" in stripped:
-                last = stripped.rsplit(b"\n", 1)[1]
-                break
-        else:
-            return None
+def _trailing_stats(stream: IO[bytes]) -> Stats | None:
+    """The stats line if it is the last line of a seekable stream, whose position is kept.
+
+    A stats line is small: only the file's last 64 KiB are read.
+    """
+    kept = stream.tell()
     try:
-        record = orjson.loads(last)
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(max(0, end - _STATS_TAIL_BYTES))
+        tail = stream.read().rstrip()
+    finally:
+        stream.seek(kept)
+    newline = tail.rfind(b"\n")
+    if newline < 0:
+        return None
+    try:
+        record = orjson.loads(tail[newline + 1 :])
         if isinstance(record, dict) and record.pop("type", None) == "stats":
             return Stats.model_validate(record)
     except (orjson.JSONDecodeError, ValidationError):
