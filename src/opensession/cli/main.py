@@ -1,0 +1,29 @@
+"""The ``opensession`` command: a Click group with one module per noun."""
+
+from __future__ import annotations
+
+import click
+
+from opensession import __version__
+from opensession.cli.docs import docs
+from opensession.cli.validate import validate
+
+
+@click.group(
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, "-V", "--version", prog_name="opensession")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Collect, browse, hand off and share AI coding sessions.
+
+    Sessions from Claude Code, Codex, Cursor, Gemini CLI, OpenCode, Amp, Cline, Goose and Aider
+    become one format, HAIL.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+cli.add_command(validate)
+cli.add_command(docs)
