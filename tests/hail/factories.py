@@ -24,6 +24,7 @@ def event(
     kind: EventType | None = None,
     *,
     text: str = "",
+    blocks: list[Any] | None = None,
     seconds: float | None = None,
     **fields: Any,
 ) -> Event:
@@ -31,7 +32,7 @@ def event(
         event_id=f"e{index}",
         timestamp=START + timedelta(seconds=index if seconds is None else seconds),
         event_type=kind if kind is not None else UserMessage(),
-        content={"blocks": [TextBlock(text=text)] if text else []},
+        content={"blocks": (blocks or []) + ([TextBlock(text=text)] if text else [])},
         **fields,
     )
 

@@ -1,0 +1,1 @@
+"""Where opensession keeps its files, and its config file."""
