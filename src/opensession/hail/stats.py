@@ -21,8 +21,14 @@ from opensession.hail.model import (
     UserMessage,
 )
 
-_TOOL_CALL_TYPES = (ToolCall, FileRead, CodeSearch, FileSearch)
-_FILE_CHANGE_TYPES = (FileEdit, FileCreate, FileDelete)
+_USER, _AGENT, _TASK_END, _TOOL_CALL, _FILE_CHANGE = "user", "agent", "task_end", "tool", "file"
+_CATEGORY: dict[type, str] = {
+    UserMessage: _USER,
+    AgentMessage: _AGENT,
+    TaskEnd: _TASK_END,
+    **dict.fromkeys((ToolCall, FileRead, CodeSearch, FileSearch), _TOOL_CALL),
+    **dict.fromkeys((FileEdit, FileCreate, FileDelete), _FILE_CHANGE),
+}
 
 
 _MAX_TOKENS = 2**53  # beyond any real counter; larger values are corrupt data, not tokens
@@ -74,18 +80,21 @@ class StatsAccumulator:
     def add(self, event: Event) -> None:
         self._events += 1
         kind = event.event_type
-        if isinstance(kind, UserMessage):
+        # Dispatch on the exact class: isinstance against pydantic models goes through the
+        # slow abstract-base-class check, and stats run once per event of every parse.
+        category = _CATEGORY.get(type(kind))
+        if category == _USER:
             self._messages += 1
             self._user_messages += 1
-        elif isinstance(kind, AgentMessage) or (
-            isinstance(kind, TaskEnd) and kind.data.summary and kind.data.summary.strip()
+        elif category == _AGENT or (
+            category == _TASK_END and kind.data.summary and kind.data.summary.strip()
         ):
             self._messages += 1
-        elif isinstance(kind, _TOOL_CALL_TYPES):
+        elif category == _TOOL_CALL:
             self._tool_calls += 1
-        elif isinstance(kind, _FILE_CHANGE_TYPES):
+        elif category == _FILE_CHANGE:
             self._files.add(kind.data.path)
-            if isinstance(kind, FileEdit) and kind.data.diff:
+            if type(kind) is FileEdit and kind.data.diff:
                 added, removed = diff_line_counts(kind.data.diff)
                 self._lines_added += added
                 self._lines_removed += removed
@@ -98,14 +107,18 @@ class StatsAccumulator:
             self._add_tokens(event.attributes)
 
     def _add_tokens(self, attributes: dict[str, Any]) -> None:
-        self._input_sum += token_count(attributes.get("input_tokens")) or 0
-        self._output_sum += token_count(attributes.get("output_tokens")) or 0
-        total_in = token_count(attributes.get("input_tokens_total"))
-        if total_in is not None:
-            self._input_total_max = max(self._input_total_max or 0, total_in)
-        total_out = token_count(attributes.get("output_tokens_total"))
-        if total_out is not None:
-            self._output_total_max = max(self._output_total_max or 0, total_out)
+        if "input_tokens" in attributes:
+            self._input_sum += token_count(attributes["input_tokens"]) or 0
+        if "output_tokens" in attributes:
+            self._output_sum += token_count(attributes["output_tokens"]) or 0
+        if "input_tokens_total" in attributes:
+            total = token_count(attributes["input_tokens_total"])
+            if total is not None:
+                self._input_total_max = max(self._input_total_max or 0, total)
+        if "output_tokens_total" in attributes:
+            total = token_count(attributes["output_tokens_total"])
+            if total is not None:
+                self._output_total_max = max(self._output_total_max or 0, total)
 
     def result(self) -> Stats:
         duration = 0

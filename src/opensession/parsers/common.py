@@ -1,0 +1,186 @@
+"""Helpers every parser uses: timestamps, JSON lines and documents read with warnings."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from opensession.hail.model import Event, format_timestamp
+from opensession.parsers.base import ParseWarning, SessionParseError
+
+_EPOCH_MS_THRESHOLD = 10**11  # numbers above this are milliseconds (year 5138 in seconds)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """A UTC-aware datetime from what tools write: RFC 3339 / ISO 8601 strings (a missing offset
+    means UTC), or epoch seconds / milliseconds as numbers or digit strings. None otherwise."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return parse_timestamp(int(text))
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if isinstance(value, int | float):
+        seconds = value / 1000 if abs(value) > _EPOCH_MS_THRESHOLD else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+@dataclass
+class LineCursor:
+    """Where reading a JSONL file got to: the byte offset and number of the next line."""
+
+    offset: int = 0
+    line: int = 1
+
+
+def iter_json_lines(
+    path: Path,
+    warnings: list[ParseWarning],
+    cursor: LineCursor | None = None,
+    *,
+    complete_lines_only: bool = False,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, record)`` for each JSON-object line of a JSONL file, from ``cursor``
+    (the start by default), which is moved past every line consumed.
+
+    Blank lines are passed over; other unreadable lines add a warning and are skipped; an
+    unterminated last line that is not JSON is reported as truncated, unless
+    ``complete_lines_only`` (a log still being written), which stops before it.
+    """
+    cursor = cursor if cursor is not None else LineCursor()
+    offset, next_line = cursor.offset, cursor.line  # locals: this loop runs once per line
+    with path.open("rb", buffering=1024 * 1024) as stream:
+        stream.seek(offset)
+        try:
+            for raw in stream:
+                if complete_lines_only and not raw.endswith(b"\n"):
+                    return
+                line, next_line, offset = next_line, next_line + 1, offset + len(raw)
+                try:
+                    record = orjson.loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    if raw.strip():
+                        truncated = not raw.endswith(b"\n")
+                        reason = "truncated last line" if truncated else f"not JSON ({exc})"
+                        warnings.append(ParseWarning(str(path), f"{reason}; line skipped", line))
+                    continue
+                if type(record) is not dict:
+                    reason = f"expected a JSON object, found {type(record).__name__}; line skipped"
+                    warnings.append(ParseWarning(str(path), reason, line))
+                    continue
+                yield line, record
+        finally:
+            cursor.offset, cursor.line = offset, next_line
+
+
+def read_json_document(path: Path) -> Any:
+    """A whole JSON file; SessionParseError naming the file when it cannot be read."""
+    try:
+        return orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise SessionParseError(path, exc.strerror or str(exc)) from None
+    except orjson.JSONDecodeError as exc:
+        raise SessionParseError(path, f"not valid JSON ({exc})") from None
+
+
+def read_head(path: Path, size: int = 64 * 1024) -> bytes:
+    """The first bytes of a file (empty for a folder or an unreadable file), for detection."""
+    if not path.is_file():
+        return b""
+    try:
+        with path.open("rb") as stream:
+            return stream.read(size)
+    except OSError:
+        return b""
+
+
+def first_json_lines(head: bytes, count: int = 5) -> list[dict[str, Any]]:
+    """The JSON objects among the first complete lines of ``head`` (for detection)."""
+    records = []
+    for raw in head.split(b"\n")[:count]:
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def title_from_text(text: str, limit: int = 80) -> str | None:
+    """A session title from its first user message: the first line, cut at ``limit`` chars."""
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first_line:
+        return None
+    return first_line if len(first_line) <= limit else first_line[: limit - 3].rstrip() + "..."
+
+
+_PROVIDER_PREFIXES = (
+    ("claude", "anthropic"),
+    ("gpt", "openai"),
+    ("o1", "openai"),
+    ("o3", "openai"),
+    ("o4", "openai"),
+    ("codex", "openai"),
+    ("gemini", "google"),
+    ("grok", "xai"),
+    ("deepseek", "deepseek"),
+    ("qwen", "alibaba"),
+    ("mistral", "mistral"),
+    ("llama", "meta"),
+)
+
+
+def provider_for_model(model: str, default: str = "unknown") -> str:
+    """The provider that serves ``model``, judged from its name (``claude-…`` → anthropic)."""
+    name = model.strip().lower().rsplit("/", 1)[-1]
+    for prefix, provider in _PROVIDER_PREFIXES:
+        if name.startswith(prefix):
+            return provider
+    return default
+
+
+def keep_timestamps_in_order(events: list[Event]) -> None:
+    """Make timestamps non-decreasing in event order, as HAIL requires: an event stamped
+    earlier than the one before it takes that time, its own kept in ``source.timestamp``."""
+    latest: datetime | None = None
+    for event in events:
+        if latest is not None and event.timestamp < latest:
+            event.attributes["source.timestamp"] = format_timestamp(event.timestamp)
+            event.timestamp = latest
+        else:
+            latest = event.timestamp
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a session is built.
+
+    A parse creates many small containers per event (pydantic keeps a set of fields per model)
+    and keeps them all; the collector would walk the whole growing heap again and again, a
+    quarter or more of the parse time. Nothing a parser builds is in a reference cycle, so
+    reference counting frees it all. The collector's previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
