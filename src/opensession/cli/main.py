@@ -6,6 +6,7 @@ import click
 
 from opensession import __version__
 from opensession.cli.docs import docs
+from opensession.cli.parse import discover, parse
 from opensession.cli.validate import validate
 
 
@@ -25,5 +26,7 @@ def cli(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
+cli.add_command(parse)
+cli.add_command(discover)
 cli.add_command(validate)
 cli.add_command(docs)
