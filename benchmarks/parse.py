@@ -103,6 +103,10 @@ def _records(paths: list[Path]) -> list[dict[str, Any]]:
     return records
 
 
+def _largest(folder: Path, pattern: str) -> Path:
+    return max(folder.glob(pattern), key=lambda path: path.stat().st_size)
+
+
 def build_log(
     records: list[dict[str, Any]], target: Path, size_mb: float, *, head: int = 0
 ) -> None:
@@ -232,8 +236,10 @@ def main() -> None:
     if not args.corpus.is_dir():
         raise SystemExit(f"no corpus at {args.corpus}: pass --corpus")
 
-    claude = _records(sorted((args.corpus / "claude-code/spotter").glob("*.jsonl")))
-    codex_files = sorted((args.corpus / "codex/localpush").glob("rollout-*.jsonl"))
+    # One real session each, the largest, repeated: sessions concatenated would interleave
+    # their timestamps, which no real log does.
+    claude = _records([_largest(args.corpus / "claude-code/spotter", "*.jsonl")])
+    codex_files = [_largest(args.corpus / "codex/localpush", "rollout-*.jsonl")]
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         claude_log = folder / "claude.jsonl"
