@@ -91,3 +91,25 @@ def test_discover_json_counts_sessions_per_tool(corpus: Path, tmp_path: Path) ->
     assert tools["codex"]["count"] == 3
     assert tools["claude-code"]["count"] == 0
     assert tools["codex"]["locations"][0]["exists"] is True
+
+
+def test_discover_repo_keeps_only_sessions_started_inside_it(corpus: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "work/repo"
+    (repo / "src").mkdir(parents=True)
+    day = tmp_path / ".codex/sessions/2026/02/16"
+    day.mkdir(parents=True)
+    source = (corpus / "codex/opensession__rollout-desktop.jsonl").read_bytes()
+    first, rest = source.split(b"\n", 1)
+    for name, cwd in (("inside", repo / "src"), ("outside", tmp_path / "work/other")):
+        meta = orjson.loads(first)
+        meta["payload"]["cwd"] = str(cwd)
+        meta["payload"]["id"] = name
+        (day / f"rollout-2026-02-16T10-00-00-{name}.jsonl").write_bytes(
+            orjson.dumps(meta) + b"\n" + rest
+        )
+    result = run("discover", "--json", "--repo", str(repo), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    tools = {entry["tool"]: entry for entry in orjson.loads(result.stdout)["tools"]}
+    assert [Path(p).name for p in tools["codex"]["sources"]] == [
+        "rollout-2026-02-16T10-00-00-inside.jsonl"
+    ]

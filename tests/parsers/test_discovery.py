@@ -9,6 +9,7 @@ from opensession.parsers.discovery import (
     SessionSource,
     default_locations,
     discover,
+    scope_to_repo,
     sources_in,
 )
 
@@ -118,11 +119,8 @@ def test_repo_scope_keeps_sessions_whose_cwd_is_inside_the_repo(tmp_path: Path) 
         def sources(self) -> list[SessionSource]:
             return [SessionSource("codex", self.root / self.pattern)]
 
-    found = discover(
-        locations=[Fixed(path) for path in cwd],  # type: ignore[list-item]
-        repo=repo,
-        session_cwd=lambda source: cwd.get(source.path),
-    )
+    everything = discover(locations=[Fixed(path) for path in cwd])  # type: ignore[list-item]
+    found = scope_to_repo(everything, repo, lambda source: cwd.get(source.path))
     assert sorted((s.tool, s.path.name) for s in found.sources) == [
         ("aider", ".aider.chat.history.md"),
         ("codex", "in.jsonl"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,16 +97,15 @@ def discover(repo: Path | None, as_json: bool) -> None:
     was found there (the config's watchers.custom_paths included)."""
     from opensession.config.settings import ConfigError, load_settings
     from opensession.parsers.discovery import discover as discover_sources
+    from opensession.parsers.discovery import scope_to_repo
 
     try:
         settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    found = discover_sources(
-        settings.custom_paths,
-        repo=repo.resolve() if repo else None,
-        session_cwd=_session_cwd if repo else None,
-    )
+    found = discover_sources(settings.custom_paths)
+    if repo is not None:
+        found = scope_to_repo(found, repo.resolve(), _session_cwd, track=_progress)
     by_tool = found.by_tool()
     if as_json:
         payload = {
@@ -132,6 +132,15 @@ def discover(repo: Path | None, as_json: bool) -> None:
         )
         where = ", ".join(roots) if roots else "no default location on this machine"
         click.echo(f"{name:<12} {len(sources):>6} session(s)   {where}")
+
+
+def _progress(sources: list[SessionSource]) -> Iterable[SessionSource]:
+    """A progress bar on stderr (shown only on a terminal) while sessions are read."""
+    from rich.console import Console
+    from rich.progress import track
+
+    console = Console(stderr=True)
+    return track(sources, "Reading sessions", console=console, transient=True)
 
 
 def _session_cwd(source: SessionSource) -> str | None:

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from opensession.parsers.registry import detect
@@ -135,43 +136,36 @@ def sources_in(path: Path) -> Iterator[SessionSource]:
 
 
 def discover(
-    custom_paths: Iterable[Path] = (),
-    *,
-    locations: list[Location] | None = None,
-    repo: Path | None = None,
-    session_cwd: Callable[[SessionSource], str | None] | None = None,
+    custom_paths: Iterable[Path] = (), *, locations: list[Location] | None = None
 ) -> Discovery:
-    """Every session source in the default locations and ``custom_paths``, each once.
-
-    With ``repo``, only sessions whose working directory is inside it (told by ``session_cwd``)
-    are kept, plus Aider's history in the repository's root.
-    """
+    """Every session source in the default locations and ``custom_paths``, each once."""
     discovery = Discovery(locations=locations if locations is not None else default_locations())
     seen: set[Path] = set()
-
-    def add(source: SessionSource) -> None:
+    for source in chain(
+        (source for location in discovery.locations for source in location.sources()),
+        (source for path in custom_paths for source in sources_in(path.expanduser())),
+    ):
         key = source.path.resolve()
         if key not in seen:
             seen.add(key)
             discovery.sources.append(source)
-
-    for location in discovery.locations:
-        for source in location.sources():
-            add(source)
-    for path in custom_paths:
-        for source in sources_in(path.expanduser()):
-            add(source)
-    if repo is not None:
-        aider = repo / ".aider.chat.history.md"
-        if aider.is_file():
-            add(SessionSource("aider", aider))
-        if session_cwd is not None:
-            discovery.sources = [
-                source
-                for source in discovery.sources
-                if source.tool == "aider" or _inside(session_cwd(source), repo)
-            ]
     return discovery
+
+
+def scope_to_repo(
+    discovery: Discovery,
+    repo: Path,
+    session_cwd: Callable[[SessionSource], str | None],
+    track: Callable[[list[SessionSource]], Iterable[SessionSource]] = iter,
+) -> Discovery:
+    """Only the sessions whose working directory (told by ``session_cwd``) is inside ``repo``,
+    plus Aider's history in the repository's root. ``track`` wraps the walk over the sources
+    (a progress bar: telling a session's directory may mean parsing it)."""
+    kept = [source for source in track(discovery.sources) if _inside(session_cwd(source), repo)]
+    aider = repo / ".aider.chat.history.md"
+    if aider.is_file() and all(source.path != aider for source in kept):
+        kept.append(SessionSource("aider", aider))
+    return Discovery(locations=discovery.locations, sources=kept)
 
 
 def _inside(cwd: str | None, repo: Path) -> bool:
