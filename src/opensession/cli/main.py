@@ -6,6 +6,7 @@ import click
 
 from opensession import __version__
 from opensession.cli.docs import docs
+from opensession.cli.index import index
 from opensession.cli.parse import discover, parse
 from opensession.cli.validate import validate
 
@@ -30,3 +31,4 @@ cli.add_command(parse)
 cli.add_command(discover)
 cli.add_command(validate)
 cli.add_command(docs)
+cli.add_command(index)

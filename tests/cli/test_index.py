@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from opensession.localdb.store import LocalIndex
+from tests.localdb.conftest import CODEX_DAY, SPOTTER_PROJECT, copy_tree, write_claude_log
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = dict(os.environ, HOME=str(home), OPENSESSION_HOME=str(home / ".opensession"))
+    for variable in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        env.pop(variable, None)
+    executable = Path(sys.executable).with_name("opensession")
+    return subprocess.run(
+        [str(executable), "index", *args], capture_output=True, env=env, check=False
+    )
+
+
+def test_index_json_end_to_end_then_nothing_to_do(corpus: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    copy_tree(corpus / "claude-code/spotter", home / SPOTTER_PROJECT)
+    copy_tree(corpus / "codex/localpush", home / CODEX_DAY)
+    (home / SPOTTER_PROJECT / "broken.jsonl").write_text("{oops\n")
+
+    first = run(home, "--json")
+    assert first.returncode == 0, first.stderr
+    report = orjson.loads(first.stdout)
+    assert (report["sources"], report["added"], report["failed"]) == (9, 8, 1)
+    assert report["sessions"] == 8 + 4  # two main logs have two sub-agents each
+    assert report["errors"][0]["path"].endswith("broken.jsonl")
+
+    second = orjson.loads(run(home, "--json").stdout)
+    assert (second["unchanged"], second["added"], second["failed"]) == (8, 0, 1)
+
+    with LocalIndex.open(home / ".opensession" / "data" / "local.db") as index:
+        assert {row.tool for row in index.list_sessions()} == {"claude-code", "codex"}
+        assert len(index.list_sessions()) == 8
+
+
+def test_index_prints_a_one_line_summary_and_failures_on_stderr(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    project = home / ".claude/projects/-work-app"
+    write_claude_log(project / "a.jsonl", "s-a", prompt="hello")
+    (project / "broken.jsonl").write_text("{oops\n")
+
+    result = run(home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode() == (
+        "indexed 2 sources: 1 added, 0 updated, 0 unchanged, 0 removed, 1 failed\n"
+    )
+    assert f"failed: {project / 'broken.jsonl'}: " in result.stderr.decode()
+
+    (project / "a.jsonl").unlink()
+    assert run(home).stdout.decode() == (
+        "indexed 1 sources: 0 added, 0 updated, 0 unchanged, 1 removed, 1 failed\n"
+    )
+
+
+def test_index_repo_takes_only_that_repos_sessions(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    project = home / ".claude/projects/-work-app"
+    write_claude_log(project / "in.jsonl", "s-in", prompt="inside", cwd=str(repo))
+    write_claude_log(project / "out.jsonl", "s-out", prompt="outside", cwd="/somewhere/else")
+
+    report = orjson.loads(run(home, "--repo", str(repo), "--json").stdout)
+    assert (report["sources"], report["added"]) == (1, 1)
+    with LocalIndex.open(home / ".opensession" / "data" / "local.db") as index:
+        assert [row.id for row in index.list_sessions()] == ["s-in"]
+        assert index.list_sessions()[0].repo_root == str(repo)
+
+    everything = orjson.loads(run(home, "--json").stdout)
+    assert (everything["unchanged"], everything["added"]) == (1, 1)
+
+
+def test_a_corrupt_index_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    write_claude_log(home / ".claude/projects/-work-app/a.jsonl", "s-a", prompt="hello")
+    database = home / ".opensession" / "data" / "local.db"
+    database.parent.mkdir(parents=True)
+    database.write_bytes(b"garbage " * 1000)
+
+    result = run(home)
+    assert result.returncode == 0, result.stderr
+    assert "warning: the local index" in result.stderr.decode()
+    assert "1 added" in result.stdout.decode()
+    assert list(database.parent.glob("local.db.corrupt-*"))
