@@ -701,6 +701,44 @@ def test_token_count_before_any_event(tmp_path: Path) -> None:
     assert records_of(only_tokens)["skipped"]["token_count before any event"] == 1
 
 
+def test_an_event_stamped_early_takes_the_time_before_it(tmp_path: Path) -> None:
+    rollout = Rollout().assistant("first").assistant("second").assistant("third")
+    rollout.records[2]["timestamp"] = "2026-02-23T11:00:00.5+01:00"  # 10:00Z, before the start
+    rollout.event(type="token_count", input_tokens=5, output_tokens=1)  # on "third"
+    session = parse(tmp_path, rollout)
+    first, second, third = session.events
+    assert second.timestamp == first.timestamp
+    assert second.attributes == {"source.timestamp": "2026-02-23T10:00:00.500Z"}
+    assert third.timestamp > second.timestamp
+    assert "source.timestamp" not in third.attributes
+    assert [event.timestamp for event in session.events] == sorted(
+        event.timestamp for event in session.events
+    )
+
+
+def test_incremental_parse_keeps_early_stamps_and_later_tokens_apart(tmp_path: Path) -> None:
+    rollout = Rollout().assistant("first").assistant("early")
+    rollout.records[2]["timestamp"] = "2026-02-23T11:00:00Z"
+    path = rollout.write(tmp_path / "rollout.jsonl")
+    incremental = IncrementalParse(PARSER, path)
+    first = incremental.update().session
+    with path.open("ab") as stream:
+        record = {
+            "timestamp": "2026-02-23T12:01:00Z",
+            "type": "event_msg",
+            "payload": {"type": "token_count", "input_tokens": 5, "output_tokens": 1},
+        }
+        stream.write(orjson.dumps(record) + b"\n")
+    second = incremental.update().session
+    assert first.events[1].attributes == {"source.timestamp": "2026-02-23T11:00:00.000Z"}
+    assert second.events[1].attributes == {
+        "input_tokens": 5,
+        "output_tokens": 1,
+        "source.timestamp": "2026-02-23T11:00:00.000Z",
+    }
+    assert second.model_dump() == PARSER.parse(path).session.model_dump()
+
+
 def test_turns_aborted_and_compacted(tmp_path: Path) -> None:
     rollout = Rollout()
     rollout.event(type="task_started", turn_id="t1")

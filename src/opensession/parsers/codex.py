@@ -60,6 +60,7 @@ from typing import Any
 import orjson
 
 from opensession.hail import model as m
+from opensession.hail.model import format_timestamp
 from opensession.hail.stats import compute_stats
 from opensession.parsers.append_only import AppendOnlyParser, SessionBuilder
 from opensession.parsers.base import (
@@ -72,7 +73,6 @@ from opensession.parsers.base import (
 )
 from opensession.parsers.common import (
     first_json_lines,
-    keep_timestamps_in_order,
     parse_timestamp,
     provider_for_model,
     title_from_text,
@@ -136,6 +136,12 @@ _AGENT_MESSAGE = m.AgentMessage()
 _SYSTEM_MESSAGE = m.SystemMessage()
 _THINKING = m.Thinking()
 
+# The models made once or more per event are made by their validators, without the Python-level
+# __init__ / model_validate around them; strictly, as every value already has its field's type.
+_validate_event = m.Event.__pydantic_validator__.validate_python
+_new_tool_result = m.ToolResult.__pydantic_validator__.validate_python
+_new_text_block = m.TextBlock.__pydantic_validator__.validate_python
+
 _Handler = Callable[["CodexSessionBuilder", dict[str, Any], Any], None]
 _Usage = tuple[int, int]
 
@@ -174,11 +180,13 @@ class _Draft:
     def event_id(self) -> str:
         return f"codex-{self.number}"
 
-    def to_event(self, event_type: m.HailModel) -> m.Event:
+    def to_event(
+        self, event_type: m.HailModel, timestamp: datetime, attributes: dict[str, Any] | None
+    ) -> m.Event:
         """A new event (its block list and attributes copied; blocks and type are shared)."""
         fields: dict[str, Any] = {
             "event_id": f"codex-{self.number}",
-            "timestamp": self.timestamp,
+            "timestamp": timestamp,
             "event_type": event_type,
             "content": {"blocks": self.blocks},
         }
@@ -186,9 +194,9 @@ class _Draft:
             fields["task_id"] = self.task_id
         if self.duration_ms is not None:
             fields["duration_ms"] = self.duration_ms
-        if self.attributes:
-            fields["attributes"] = self.attributes
-        return m.Event.model_validate(fields)
+        if attributes:
+            fields["attributes"] = attributes
+        return _validate_event(fields, strict=True)
 
 
 class _Echo:
@@ -291,6 +299,14 @@ def _time(value: Any) -> datetime | None:
     return parse_timestamp(value)
 
 
+def _json_or_text(text: str) -> Any:
+    """``text`` read as JSON, else ``text`` itself (a ``try`` costs less than ``suppress``)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+
 def _string(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -301,6 +317,10 @@ def _is_injected(text: str) -> bool:
 
 def _blank(text: str) -> bool:
     return not text or text.isspace()
+
+
+def _text_block(text: str) -> m.TextBlock:
+    return _new_text_block({"text": text}, strict=True)
 
 
 def _image_block(url: str) -> m.ImageBlock:
@@ -521,7 +541,7 @@ class CodexSessionBuilder:
         self._meta_time = _time(payload.get("timestamp")) or _time(raw_time)
         instructions = payload.get("instructions")
         if isinstance(instructions, str) and instructions.strip():
-            blocks: list[m.HailModel] = [m.TextBlock(text=instructions)]
+            blocks: list[m.HailModel] = [_text_block(instructions)]
             self._new(raw_time or payload.get("timestamp"), _SYSTEM_MESSAGE, blocks)
         else:
             self.records.skip("read into context")
@@ -559,7 +579,7 @@ class CodexSessionBuilder:
 
     def _compacted(self, payload: dict[str, Any], raw_time: Any) -> None:
         message = _string(payload.get("message"))
-        blocks: list[m.HailModel] = [m.TextBlock(text=message)] if message else []
+        blocks: list[m.HailModel] = [_text_block(message)] if message else []
         kind = m.Custom(data=m.CustomData(kind="compacted"))
         self._last_compacted = self._new_step(raw_time, kind, blocks)
 
@@ -573,10 +593,11 @@ class CodexSessionBuilder:
     # --- response items ---
 
     def _response_item(self, payload: dict[str, Any], raw_time: Any) -> None:
-        kind = _type_of(payload)
-        if kind is None and "role" in payload:
-            kind = "message"  # some writers leave out the type of a message item
-        handler = _ITEM_HANDLERS.get(kind) if kind else None
+        kind = payload.get("type")
+        if type(kind) is not str:
+            # Some writers leave out the type of a message item.
+            kind = "message" if "role" in payload else None
+        handler = _ITEM_HANDLERS.get(kind)
         if handler is not None:
             handler(self, payload, raw_time)
         elif kind in _SKIPPED_ITEMS:
@@ -600,7 +621,7 @@ class CodexSessionBuilder:
             injected = _is_injected(text)
             self._echoed(raw_time, "ri", "user", [text], text, images, _USER_MESSAGE, injected)
         else:
-            blocks: list[m.HailModel] = [m.TextBlock(text=text)] if text else []
+            blocks: list[m.HailModel] = [_text_block(text)] if text else []
             self._new(raw_time, _SYSTEM_MESSAGE, blocks + images)
 
     def _reasoning(self, payload: dict[str, Any], raw_time: Any) -> None:
@@ -613,13 +634,19 @@ class CodexSessionBuilder:
         self._echoed(raw_time, "ri", "reasoning", texts, "\n\n".join(texts), [], _THINKING)
 
     def _function_call(self, payload: dict[str, Any], raw_time: Any) -> None:
+        """A call whose ``arguments`` are JSON text (a string that is not JSON is kept as is)."""
+        arguments = payload.get("arguments")
+        if isinstance(arguments, str):
+            arguments = _json_or_text(arguments)
+        self._call(payload, raw_time, arguments, custom=False)
+
+    def _custom_tool_call(self, payload: dict[str, Any], raw_time: Any) -> None:
+        """A call of a freeform tool: its ``input`` is plain text."""
+        self._call(payload, raw_time, payload.get("input"), custom=True)
+
+    def _call(self, payload: dict[str, Any], raw_time: Any, arguments: Any, custom: bool) -> None:
         name = self._text_field(payload, "name") or "unknown"
         call_id = self._text_field(payload, "call_id")
-        custom = payload.get("type") == "custom_tool_call"
-        arguments = payload.get("input") if custom else payload.get("arguments")
-        if isinstance(arguments, str) and not custom:
-            with contextlib.suppress(orjson.JSONDecodeError):
-                arguments = orjson.loads(arguments)
         patch = _patch_text(name, arguments)
         if patch is not None and (files := parse_patch(patch)):
             self._patch_call(raw_time, name, call_id, files)
@@ -639,7 +666,7 @@ class CodexSessionBuilder:
             blocks = tool_call_blocks(event_type, arguments)
         else:
             event_type = m.ToolCall(data=m.NameData(name=name))
-            blocks = [m.TextBlock(text=arguments)] if isinstance(arguments, str) else []
+            blocks = [_text_block(arguments)] if isinstance(arguments, str) else []
         draft = self._new_step(raw_time, event_type, blocks, from_model=True)
         self._register(draft, name, call_id)
 
@@ -692,7 +719,11 @@ class CodexSessionBuilder:
 
     def _call_output(self, payload: dict[str, Any], raw_time: Any) -> None:
         call_id = self._text_field(payload, "call_id")
-        text, images, success = _output(payload.get("output"))
+        output = payload.get("output")
+        if isinstance(output, str):  # the usual shape
+            text, images, success = output, None, None
+        else:
+            text, images, success = _output(output)
         text, exit_code = _unwrap_output(text)
         call = self._calls.get(call_id) if call_id else None
         if call is not None:
@@ -701,15 +732,15 @@ class CodexSessionBuilder:
             if success is None:
                 success = call.call_success
             self._set_exit_code(call, exit_code)
-        result = m.ToolResult(
-            data=m.ToolResultData(
-                name=call.call_name if call is not None else "unknown",
-                is_error=success is False or (exit_code is not None and exit_code != 0),
-                call_id=call.event_id if call is not None else None,
-            )
-        )
-        blocks: list[m.HailModel] = [m.TextBlock(text=text)] if text else []
-        draft = self._new_step(raw_time, result, blocks + images)
+        data = {
+            "name": call.call_name if call is not None else "unknown",
+            "is_error": success is False or (exit_code is not None and exit_code != 0),
+            "call_id": call.event_id if call is not None else None,
+        }
+        blocks: list[m.HailModel] = [_text_block(text)] if text else []
+        if images:
+            blocks.extend(images)
+        draft = self._new_step(raw_time, _new_tool_result({"data": data}, strict=True), blocks)
         if call_id:
             draft.attrs()["semantic.call_id"] = call_id
 
@@ -727,8 +758,10 @@ class CodexSessionBuilder:
     # --- event messages ---
 
     def _event_msg(self, payload: dict[str, Any], raw_time: Any) -> None:
-        kind = _type_of(payload)
-        handler = _EVENT_HANDLERS.get(kind) if kind else None
+        kind = payload.get("type")
+        if type(kind) is not str:
+            kind = None
+        handler = _EVENT_HANDLERS.get(kind)
         if handler is not None:
             handler(self, payload, raw_time)
         elif kind in _CUSTOM_EVENTS:
@@ -743,7 +776,7 @@ class CodexSessionBuilder:
         rest = {key: value for key, value in payload.items() if key != "type"}
         blocks: list[m.HailModel] = []
         if isinstance(message, str) and message:
-            blocks.append(m.TextBlock(text=message))
+            blocks.append(_text_block(message))
         elif rest:
             blocks.append(m.JsonBlock(data=rest))
         self._new_step(raw_time, m.Custom(data=m.CustomData(kind=kind)), blocks)
@@ -780,7 +813,7 @@ class CodexSessionBuilder:
         self._echoed(raw_time, "em", "reasoning", [text], text, [], _THINKING)
 
     def _task_started(self, payload: dict[str, Any], raw_time: Any) -> None:
-        draft = self._new_step(raw_time, m.TaskStart(), [m.TextBlock(text="task started")])
+        draft = self._new_step(raw_time, m.TaskStart(), [_text_block("task started")])
         draft.task_id = self._text_field(payload, "turn_id")
         self._open_turn = draft
         self._turn_settings_taken = False
@@ -801,7 +834,7 @@ class CodexSessionBuilder:
         turn_id = self._text_field(payload, "turn_id")
         if turn_id is None and self._open_turn is not None:
             turn_id = self._open_turn.task_id
-        draft = self._new_step(raw_time, event_type, [m.TextBlock(text=text)])
+        draft = self._new_step(raw_time, event_type, [_text_block(text)])
         draft.task_id = turn_id
         self._open_turn = None
         return draft
@@ -842,7 +875,7 @@ class CodexSessionBuilder:
             self.records.skip(f"item_completed:{item_type}")
             return
         text = _string(item.get("text"))
-        blocks: list[m.HailModel] = [m.TextBlock(text=text)] if text else []
+        blocks: list[m.HailModel] = [_text_block(text)] if text else []
         self._new_step(raw_time, m.Custom(data=m.CustomData(kind="plan_completed")), blocks)
 
     # --- tokens ---
@@ -905,7 +938,7 @@ class CodexSessionBuilder:
                 self._take_user_words(partners[0].draft, text, images)
             self.records.merged += 1
             return
-        blocks: list[m.HailModel] = [m.TextBlock(text=text)] if text else []
+        blocks: list[m.HailModel] = [_text_block(text)] if text else []
         if images:
             blocks.extend(images)
         if injected:
@@ -972,7 +1005,7 @@ class CodexSessionBuilder:
         if not text:
             return
         item_images = [block for block in draft.blocks if not isinstance(block, m.TextBlock)]
-        draft.blocks = [m.TextBlock(text=text), *(item_images or images)]
+        draft.blocks = [_text_block(text), *(item_images or images)]
 
     # --- building ---
 
@@ -980,15 +1013,8 @@ class CodexSessionBuilder:
         """The session from the records so far (callable again after more are added)."""
         if self.records.total == 0:
             raise SessionParseError(self.path, "no readable Codex records")
-        context_only = self._user_messages_logged > 0
-        events = [
-            draft.to_event(
-                _SYSTEM_MESSAGE if context_only and draft.unechoed_user_item else draft.event_type
-            )
-            for draft in self._drafts
-        ]
+        events = self._events()
         self._published = len(self._drafts)
-        keep_timestamps_in_order(events)
         meta = self._meta or {}
         created = events[0].timestamp if events else self._fallback_time()
         model = self._models.most_common(1)[0][0] if self._models else "unknown"
@@ -1011,6 +1037,27 @@ class CodexSessionBuilder:
             stats=compute_stats(events),
         )
         return ParseResult([session], list(self.warnings))
+
+    def _events(self) -> list[m.Event]:
+        """An event per draft, with timestamps made non-decreasing in event order as HAIL
+        requires (``keep_timestamps_in_order``, done here on the drafts: an event stamped
+        early costs no pydantic assignment)."""
+        context_only = self._user_messages_logged > 0
+        events: list[m.Event] = []
+        latest: datetime | None = None
+        for draft in self._drafts:
+            timestamp, attributes = draft.timestamp, draft.attributes
+            if latest is not None and timestamp < latest:
+                source_time = format_timestamp(timestamp)
+                attributes = {**(attributes or {}), "source.timestamp": source_time}
+                timestamp = latest
+            else:
+                latest = timestamp
+            event_type = draft.event_type
+            if context_only and draft.unechoed_user_item:
+                event_type = _SYSTEM_MESSAGE
+            events.append(draft.to_event(event_type, timestamp, attributes))
+        return events
 
     def _session_id(self, meta: dict[str, Any]) -> str:
         session_id = meta.get("id")
@@ -1093,7 +1140,7 @@ _ITEM_HANDLERS: dict[str, _Handler] = {
     "message": _B._message,
     "reasoning": _B._reasoning,
     "function_call": _B._function_call,
-    "custom_tool_call": _B._function_call,
+    "custom_tool_call": _B._custom_tool_call,
     "local_shell_call": _B._local_shell_call,
     "function_call_output": _B._call_output,
     "custom_tool_call_output": _B._call_output,

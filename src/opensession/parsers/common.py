@@ -183,4 +183,10 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if gc.get_freeze_count() == 0:
+                # Move what the parse made to the oldest generation: the young collection
+                # that re-enabling sets off would otherwise scan all of it at once (a tenth of
+                # a parse). Cycles among them are still collected, by full collections.
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
