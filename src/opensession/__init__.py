@@ -1,8 +1,5 @@
 """opensession: collect, browse, hand off and share AI coding sessions."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("opensession")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+# The one place the version is written (pyproject.toml reads it from here); a constant, since
+# reading installed metadata costs a CLI called from hooks a third of its start-up.
+__version__ = "0.1.0"

@@ -9,6 +9,7 @@ from opensession.cli.docs import docs
 from opensession.cli.index import index
 from opensession.cli.parse import discover, parse
 from opensession.cli.validate import validate
+from opensession.cli.views import log, search, show, stats
 
 
 @click.group(
@@ -32,3 +33,7 @@ cli.add_command(discover)
 cli.add_command(validate)
 cli.add_command(docs)
 cli.add_command(index)
+cli.add_command(log)
+cli.add_command(show)
+cli.add_command(search)
+cli.add_command(stats)

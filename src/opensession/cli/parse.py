@@ -53,10 +53,10 @@ def parse(source: Path, tool: str | None, output_format: str, out: Path | None) 
     if out is not None and out.is_dir():
         for session in result.sessions:
             target = out / f"{_safe_name(session.session_id)}.{_extension(output_format)}"
-            target.write_bytes(_render(session, output_format))
+            target.write_bytes(render_session(session, output_format))
         click.echo(f"wrote {len(result.sessions)} session(s) to {out}", err=True)
         return
-    data = _render(result.session, output_format)
+    data = render_session(result.session, output_format)
     if out is not None:
         out.write_bytes(data)
     else:
@@ -78,7 +78,8 @@ def _extension(output_format: str) -> str:
     return {"hail": "hail.jsonl", "json": "json", "md": "md"}[output_format]
 
 
-def _render(session: Session, output_format: str) -> bytes:
+def render_session(session: Session, output_format: str) -> bytes:
+    """A session as ``hail`` (JSONL), ``json`` (one document) or ``md`` bytes."""
     from opensession.hail.jsonl import dumps_session
     from opensession.hail.markdown import session_to_markdown
 
