@@ -16,6 +16,7 @@ from opensession.parsers.base import SessionParseError
 from opensession.parsers.claude_code import PARSER
 from opensession.parsers.common import read_head
 from opensession.parsers.registry import detect, get_parser
+from opensession.parsers.tool_events import tool_call_blocks, tool_event_type
 
 MAIN = "258c7280-ae70-4798-800f-63464d01a85d"
 SECOND = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
@@ -467,6 +468,41 @@ def test_a_write_is_an_edit_when_the_file_was_read_or_the_result_says_updated(
     assert (session.stats.lines_added, session.stats.lines_removed) == (1, 1)
 
 
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [
+        ("Bash", {"command": "make", "description": "build"}),
+        ("Bash", {"command": ""}),
+        ("Bash", {"command": ["git", "log", "-1"]}),
+        ("Bash", {"cmd": "make"}),
+        ("Bash", "make"),
+        ("Read", {"file_path": "/p/a.py", "offset": 3}),
+        ("Read", {"file_path": "", "path": "/p/b.py"}),
+        ("Read", {}),
+        ("Write", {"file_path": "/p/a.py", "content": "x"}),
+        ("Write", {"path": "/p/a.py", "content": "x"}),
+        ("Edit", {"file_path": "/p/a.py", "old_string": "a", "new_string": "b"}),
+        ("Glob", {"pattern": "**/*.py", "path": "/p"}),
+        ("Glob", {"path": "/p"}),
+        ("Grep", {"pattern": "TODO", "path": "/p"}),
+        ("Grep", {"pattern": "", "query": "TODO"}),
+        ("Grep", {"file_path": "/p/a.py", "pattern": "TODO"}),
+        ("WebFetch", {"url": "https://example.com"}),
+        ("TaskOutput", {}),
+    ],
+)
+def test_calls_are_mapped_as_tool_events_maps_them(
+    tmp_path: Path, name: str, arguments: Any
+) -> None:
+    block = {"type": "tool_use", "id": "t1", "name": name, "input": arguments}
+    path = write_log(tmp_path / "s.jsonl", [record("user", "go"), assistant([block], "m1")])
+    call = PARSER.parse(path).session.events[1]
+    expected = tool_event_type(name, arguments if isinstance(arguments, dict) else None)
+    assert call.event_type.model_dump() == expected.model_dump()
+    blocks = [b.model_dump() for b in tool_call_blocks(expected, arguments)]
+    assert [b.model_dump() for b in call.content.blocks] == blocks
+
+
 def test_an_edit_without_its_result_gets_a_diff_of_its_strings(tmp_path: Path) -> None:
     edit = tool_use("e1", "Edit", file_path="/p/a.py", old_string="x = 1\n", new_string="x = 2\n")
     path = write_log(tmp_path / "s.jsonl", [record("user", "fix"), assistant([edit], "m1")])
@@ -648,6 +684,17 @@ def test_records_without_a_time_take_the_one_before(tmp_path: Path) -> None:
     assert session.events[1].timestamp == session.events[0].timestamp
 
 
+def test_an_event_stamped_before_the_one_before_takes_its_time(tmp_path: Path) -> None:
+    early = record("user", "one")
+    late = record("assistant", [{"type": "text", "text": "two"}])
+    back = record("assistant", [{"type": "text", "text": "three"}])
+    back["timestamp"] = early["timestamp"]
+    session = PARSER.parse(write_log(tmp_path / "s.jsonl", [early, late, back])).session
+    assert session.events[2].timestamp == session.events[1].timestamp
+    assert session.events[2].attributes["source.timestamp"] == early["timestamp"]
+    assert "source.timestamp" not in session.events[1].attributes
+
+
 # --- Incremental parsing ---
 
 
@@ -672,6 +719,41 @@ def test_appending_to_a_log_gives_what_a_full_parse_gives(
     assert [s.model_dump() for s in updated.sessions] == [s.model_dump() for s in full.sessions]
     assert len(updated.session.events) == 483
     assert early.session.model_dump() == before  # what was returned before is left as it was
+
+
+def test_every_split_point_of_a_log_whose_times_go_back_gives_the_full_parse(
+    tmp_path: Path,
+) -> None:
+    records = [
+        record("user", "start"),
+        assistant([{"type": "text", "text": "plan"}], "m1", input_tokens=1, output_tokens=1),
+        assistant([tool_use("b1", "Bash", command="make")], "m2", input_tokens=1, output_tokens=2),
+        assistant([tool_use("r1", "Read", file_path="/a")], "m2", input_tokens=1, output_tokens=5),
+        tool_result("b1", "Exit code 2\nfailed", error=True),
+        tool_result("r1", "a"),
+        record("user", "again"),
+    ]
+    for entry in records[2:4]:  # a response stamped before the one before it
+        entry["timestamp"] = records[0]["timestamp"]
+    del records[5]["timestamp"]
+    lines = [orjson.dumps(entry) + b"\n" for entry in records]
+    full_path = tmp_path / "full.jsonl"
+    full_path.write_bytes(b"".join(lines))
+    expected = PARSER.parse(full_path).session.model_dump()
+    expected["context"]["attributes"].pop("source_path")
+    assert [e.get("attributes", {}).get("source.timestamp") for e in expected["events"]][2:4] == [
+        records[0]["timestamp"]
+    ] * 2
+    for cut in range(1, len(lines)):
+        path = tmp_path / f"cut-{cut}.jsonl"
+        path.write_bytes(b"".join(lines[:cut]))
+        live = IncrementalParse(PARSER, path)
+        live.update()
+        with path.open("ab") as stream:
+            stream.write(b"".join(lines[cut:]))
+        session = live.update().session.model_dump()
+        session["context"]["attributes"].pop("source_path")
+        assert session == expected, cut
 
 
 def test_every_split_point_of_a_log_gives_the_full_parse(tmp_path: Path) -> None:

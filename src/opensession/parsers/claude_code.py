@@ -56,6 +56,7 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,7 +78,6 @@ from opensession.parsers.base import (
 )
 from opensession.parsers.common import (
     first_json_lines,
-    keep_timestamps_in_order,
     parse_timestamp,
     provider_for_model,
     title_from_text,
@@ -118,10 +118,12 @@ Wire = dict[str, Any] | m.HailModel
 """An event type or content block as HAIL writes it (or already a model): events are built as
 plain data and validated by pydantic in one batch per build, far cheaper than model by model."""
 _EVENTS = TypeAdapter(list[m.Event])
-_AGENT_MESSAGE: Wire = {"type": "AgentMessage"}
-_USER_MESSAGE: Wire = {"type": "UserMessage"}
-_SYSTEM_MESSAGE: Wire = {"type": "SystemMessage"}
-_THINKING: Wire = {"type": "Thinking"}
+# Event types without data: one instance, validated from its wire form, stands for every event of
+# its type (pydantic takes a model as it is): a model fewer to build, keep and collect per message.
+_AGENT_MESSAGE = m.AgentMessage.model_validate({"type": "AgentMessage"})
+_USER_MESSAGE = m.UserMessage.model_validate({"type": "UserMessage"})
+_SYSTEM_MESSAGE = m.SystemMessage.model_validate({"type": "SystemMessage"})
+_THINKING = m.Thinking.model_validate({"type": "Thinking"})
 
 
 # --- Detection ---
@@ -267,31 +269,50 @@ def _timestamp(value: Any) -> datetime | None:
 
 @dataclass(slots=True)
 class _Draft:
-    """One future event, kept as HAIL writes it (``wire``) until built: built into a pydantic
-    Event once, and again only after it changed (a call refined by its result, usage grown)."""
+    """One future event, kept as plain data until built: built into a pydantic Event once, and
+    again only after it changed (a call refined by its result, usage grown). Its wire form (the
+    event as HAIL writes it) lives only while pydantic validates it: fewer objects kept for the
+    whole parse, and freed after it."""
 
-    wire: dict[str, Any]
+    event_id: str
+    event_type: Wire | None
+    """None for a call, whose type and content come from the call as its result left it."""
+    blocks: Sequence[Wire]
+    attributes: dict[str, Any]
     timestamp: datetime | None
+    task_id: str | None
     call: _Call | None = None
+    duration_ms: int | None = None
     event: m.Event | None = None
     built_at: datetime | None = None
-
-    @property
-    def attributes(self) -> dict[str, Any]:
-        attributes: dict[str, Any] = self.wire["attributes"]
-        return attributes
 
     def changed(self) -> None:
         self.event = None
 
-    def ready(self, timestamp: datetime) -> dict[str, Any]:
-        """The wire form at ``timestamp``, a call's type and content as its result left them."""
+    def wire(self, timestamp: datetime, latest: datetime | None) -> dict[str, Any]:
+        """The event as HAIL writes it, at ``timestamp``; at ``latest`` (the time of an event
+        before it) when that is later, its own time then kept in ``source.timestamp``."""
         if self.call is not None:
             event_type, blocks = self.call.event_type()
-            self.wire["event_type"] = event_type
-            self.wire["content"] = {"blocks": blocks}
-        self.wire["timestamp"] = self.built_at = timestamp
-        return self.wire
+        else:
+            event_type, blocks = self.event_type, self.blocks
+        self.built_at = timestamp
+        attributes = self.attributes
+        if latest is not None and timestamp < latest:
+            attributes = {**attributes, "source.timestamp": m.format_timestamp(timestamp)}
+            timestamp = latest
+        wire = {
+            "event_id": self.event_id,
+            "timestamp": timestamp,
+            "event_type": event_type,
+            "content": {"blocks": blocks},
+            "attributes": attributes,
+        }
+        if self.task_id:
+            wire["task_id"] = self.task_id
+        if self.duration_ms is not None:
+            wire["duration_ms"] = self.duration_ms
+        return wire
 
 
 @dataclass(slots=True)
@@ -313,22 +334,62 @@ class _Call:
     write_kind: str | None = None
 
     def event_type(self) -> tuple[Wire, list[Wire]]:
-        path = self.path
-        event_type: Wire
-        if self.kind in ("edit", "write") and path and self.patch:
-            event_type = m.FileEdit(
-                data=m.FileEditData(path=path, diff=_patch_diff(path, self.patch))
-            )
-        else:
-            existed = self.write_kind == "update" or (
-                self.file_existed and self.write_kind != "create"
-            )
-            event_type = tool_event_type(self.name, self.arguments, file_existed=existed)
+        """The call's event type and content, as its result left them."""
+        own = self._own_tool_event()
+        if own is not None:
+            return own
+        event_type = tool_event_type(self.name, self.arguments, file_existed=self.existed())
         blocks = tool_call_blocks(event_type, self.arguments)
-        if isinstance(event_type, m.ShellCommand) and self.exit_code is not None:
+        if type(event_type) is m.ShellCommand and self.exit_code is not None:
             data = {"command": event_type.data.command, "exit_code": self.exit_code}
             return {"type": "ShellCommand", "data": data}, blocks
         return event_type, blocks
+
+    def _own_tool_event(self) -> tuple[Wire, list[Wire]] | None:
+        """The event of a call whose arguments have the names Claude Code's own tools give them
+        (``command``, ``file_path``, ``pattern``), nearly every call of a log, as wire data:
+        mapped as ``tool_events`` maps it, without building models only for pydantic to check
+        them again. An edit or write with its result's patch gets the patch's diff. None for
+        any other call."""
+        kind, path, arguments = self.kind, self.path, self.arguments
+        if kind == "shell":
+            command = arguments.get("command") if type(arguments) is dict else None
+            if type(command) is str and command:
+                shell = {"command": command}
+                if self.exit_code is not None:
+                    shell["exit_code"] = self.exit_code
+                code = {"type": "Code", "code": command, "language": "bash"}
+                return {"type": "ShellCommand", "data": shell}, [code]
+            return None
+        if kind in ("code_search", "file_search"):
+            pattern = arguments.get("pattern") if type(arguments) is dict else None
+            if not (type(pattern) is str and pattern):
+                return None
+            if kind == "code_search":
+                search = {"type": "CodeSearch", "data": {"query": pattern}}
+            else:
+                search = {"type": "FileSearch", "data": {"pattern": pattern}}
+            return search, [{"type": "Json", "data": arguments}]
+        if not path:
+            return None
+        if kind in ("edit", "write") and self.patch:
+            diff = _patch_diff(path, self.patch)
+            edit = {"type": "FileEdit", "data": {"path": path, "diff": diff}}
+            if diff:
+                return edit, [{"type": "Code", "code": diff, "language": "diff"}]
+            return edit, [{"type": "Json", "data": arguments}]
+        if kind == "read":
+            event_type: Wire = {"type": "FileRead", "data": {"path": path}}
+        elif kind == "write":
+            written = "FileEdit" if self.existed() else "FileCreate"
+            event_type = {"type": written, "data": {"path": path}}
+        else:
+            return None
+        return event_type, [{"type": "Json", "data": arguments}]
+
+    def existed(self) -> bool:
+        """Whether the file it writes was there before (a write to it is then an edit)."""
+        return self.write_kind == "update" or (self.file_existed and self.write_kind != "create")
 
 
 @dataclass(slots=True)
@@ -338,7 +399,6 @@ class _Response:
     records: int = 0
     seen: set[Any] = field(default_factory=set)
     first: _Draft | None = None
-    last_usage: dict[str, Any] | None = None
     counters: dict[str, int] | None = None
     """Each usage counter at its largest value over the records (the output grows as the
     response streams)."""
@@ -348,9 +408,8 @@ class _Response:
 
     def take_usage(self, usage: Any) -> bool:
         """Count a record's usage; True when it changed a counter."""
-        if type(usage) is not dict or usage == self.last_usage:
+        if type(usage) is not dict:
             return False
-        self.last_usage = usage
         counters = self.counters
         if counters is None:
             counters = self.counters = dict.fromkeys(_USAGE_FIELDS, 0)
@@ -492,14 +551,16 @@ class ClaudeCodeBuilder:
         """The record's event id base, time and task; None for a repeat of a record seen."""
         uuid = record.get("uuid")
         ids = self._ids
-        if type(uuid) is not str or not uuid:
+        if type(uuid) is str and uuid:
+            if uuid in ids:
+                self._records.merged += 1
+                return None
+            base = uuid
+        else:
             uuid = None
-        elif uuid in ids:
-            self._records.merged += 1
-            return None
-        base = uuid or f"{TOOL}-{line}"
-        if base in ids:
-            base = f"{base}-{line}"
+            base = f"{TOOL}-{line}"
+            if base in ids:
+                base = f"{base}-{line}"
         ids.add(base)
         timestamp = _timestamp(record.get("timestamp"))
         meta = self._meta
@@ -536,7 +597,7 @@ class ClaudeCodeBuilder:
         self,
         origin: _Origin,
         event_type: Wire | None,
-        blocks: list[Wire],
+        blocks: Sequence[Wire],
         attributes: dict[str, Any] | None = None,
         *,
         call: _Call | None = None,
@@ -548,15 +609,9 @@ class ClaudeCodeBuilder:
             attributes = {}
         if origin.sidechain:
             attributes["sidechain"] = True
-        wire = {
-            "event_id": event_id,
-            "event_type": event_type,
-            "content": {"blocks": blocks},
-            "attributes": attributes,
-        }
-        if task_id or origin.task_id:
-            wire["task_id"] = task_id or origin.task_id
-        draft = _Draft(wire, origin.timestamp)
+        draft = _Draft(
+            event_id, event_type, blocks, attributes, origin.timestamp, task_id or origin.task_id
+        )
         if call is not None:
             draft.call = call
             call.index = len(self._drafts)
@@ -624,7 +679,7 @@ class ClaudeCodeBuilder:
                         event_type = _AGENT_MESSAGE if kind == "text" else _THINKING
                         self._emit(origin, event_type, [{"type": "Text", "text": text}])
             elif type(block) is dict:
-                self._add_assistant_block(block, kind, response, origin, (line, index))
+                self._add_assistant_block(block, kind, response, origin, line, index)
             else:
                 self._warn(f"content block {index} is not an object; block skipped", line)
         changed = response.take_usage(message.get("usage"))
@@ -641,10 +696,11 @@ class ClaudeCodeBuilder:
         kind: Any,
         response: _Response,
         origin: _Origin,
-        where: tuple[int, int],
+        line: int,
+        index: int,
     ) -> None:
         """A block other than text or thinking: a tool call, mostly."""
-        key = _text(block.get("id")) or where
+        key = _text(block.get("id")) or (line, index)
         if key in response.seen:
             return
         response.seen.add(key)
@@ -684,8 +740,8 @@ class ClaudeCodeBuilder:
             path = _text(arguments.get("file_path")) if type(arguments) is dict else None
             call = _Call(call_id or "", name, arguments, tool_kind(name), path)
             call.file_existed = path in self._known_files
-            draft = self._emit(origin, None, [], attributes, call=call)
-            call.call_id = call_id or draft.wire["event_id"]
+            draft = self._emit(origin, None, (), attributes, call=call)
+            call.call_id = call_id or draft.event_id
             attributes["semantic.call_id"] = call.call_id
         self._calls[call.call_id] = call
         self._pending[call.call_id] = call
@@ -812,7 +868,7 @@ class ClaudeCodeBuilder:
         draft = self._emit(origin, end, [], attributes, task_id=call.call_id)
         duration = details.get("totalDurationMs")
         if isinstance(duration, int) and duration >= 0:
-            draft.wire["duration_ms"] = duration
+            draft.duration_ms = duration
         self._open_tasks.pop(call.call_id, None)
 
     # --- System records ---
@@ -849,12 +905,18 @@ class ClaudeCodeBuilder:
     # --- Sessions ---
 
     def _events(self) -> list[m.Event]:
+        """An event per draft, built again only when its draft changed. Times are made
+        non-decreasing in event order as ``keep_timestamps_in_order`` makes them, but on the
+        drafts: an event stamped before the one before it is built at that time, with no
+        assignment to a built model. An event built before keeps its place in that order: the
+        drafts before it, and their times, are the same."""
         for response in self._usage_changed:
             response.pending = False
             response.attach_usage()
         self._usage_changed.clear()
         fallback = self._meta.first_time or _file_time(self.path)
         previous: datetime | None = None
+        latest: datetime | None = None
         stale: list[_Draft] = []
         wires: list[dict[str, Any]] = []
         for draft in self._drafts:
@@ -862,12 +924,12 @@ class ClaudeCodeBuilder:
             previous = timestamp
             if draft.event is None or draft.built_at != timestamp:
                 stale.append(draft)
-                wires.append(draft.ready(timestamp))
+                wires.append(draft.wire(timestamp, latest))
+            if latest is None or timestamp >= latest:
+                latest = timestamp
         for draft, event in zip(stale, _EVENTS.validate_python(wires), strict=True):
             draft.event = event
-        events = [draft.event for draft in self._drafts if draft.event is not None]
-        keep_timestamps_in_order(events)
-        return events
+        return [draft.event for draft in self._drafts if draft.event is not None]
 
     def _source_records(self) -> SourceRecords:
         records = SourceRecords(self._records.mapped, self._records.merged, +self._records.skipped)
@@ -973,22 +1035,24 @@ def _exit_code(
     attributes: dict[str, Any],
 ) -> int | None:
     """A shell call's exit code as its result tells it (see the module docstring)."""
-    for key, name in (
-        ("interrupted", "interrupted"),
-        ("backgroundTaskId", "background_task_id"),
-        ("returnCodeInterpretation", "return_code_interpretation"),
-    ):
-        if details.get(key):
-            attributes[name] = details[key]
+    interrupted = details.get("interrupted")
+    background = details.get("backgroundTaskId")
+    interpretation = details.get("returnCodeInterpretation")
+    if interrupted:
+        attributes["interrupted"] = interrupted
+    if background:
+        attributes["background_task_id"] = background
+    if interpretation:
+        attributes["return_code_interpretation"] = interpretation
     if rejected:
         return None
     if is_error:
         found = _EXIT_CODE.match(_first_text(content)[:64])
         return int(found.group(1)) if found else 1
-    if any(details.get(key) for key in ("interrupted", "backgroundTaskId")):
+    if interrupted or background:
         return None
     # e.g. grep's 1 read as "No matches found": some non-zero code, not counted as a failure
-    return None if details.get("returnCodeInterpretation") else 0
+    return None if interpretation else 0
 
 
 def _file_time(path: Path) -> datetime:
