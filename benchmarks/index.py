@@ -7,7 +7,8 @@ Codex logs, each with a fresh session id, laid out where the tools keep them. Th
 - cold index: ``index_sources`` into a new database (stat, parse, store, full-text);
 - warm re-scan: ``index_sources`` again with nothing changed (stats only);
 - the ``opensession index`` command end to end on the warm index, and ``--help`` start-up;
-- a newest-first listing of 50 and a full-text search on the index.
+- a newest-first listing of 50 and a full-text search on the index, in process and as the
+  ``opensession log`` / ``opensession search`` commands (wall time, start-up included).
 
     python benchmarks/index.py                 # 1,000 files
     python benchmarks/index.py --count 10000   # the size
@@ -123,7 +124,10 @@ def main() -> None:
             )
         print(
             f"`opensession index` warm, end to end: {cli_seconds(home, 'index') * 1000:.0f} ms; "
-            f"`opensession --help`: {cli_seconds(home, '--help') * 1000:.0f} ms"
+            f"`opensession --help`: {cli_seconds(home, '--help') * 1000:.0f} ms; "
+            f"`opensession log -n 50`: {cli_seconds(home, 'log', '-n', '50') * 1000:.0f} ms; "
+            f"`opensession search README.md`: "
+            f"{cli_seconds(home, 'search', 'README.md') * 1000:.0f} ms (best of 3, wall)"
         )
 
 
