@@ -113,3 +113,19 @@ def test_discover_repo_keeps_only_sessions_started_inside_it(corpus: Path, tmp_p
     assert [Path(p).name for p in tools["codex"]["sources"]] == [
         "rollout-2026-02-16T10-00-00-inside.jsonl"
     ]
+
+
+def test_discover_shows_sources_the_index_could_not_read(tmp_path: Path) -> None:
+    project = tmp_path / ".claude/projects/-work-app"
+    project.mkdir(parents=True)
+    broken = project / "0b9e4c1e-5a55-4c5e-9a3e-000000000001.jsonl"
+    broken.write_text("this log was overwritten with garbage\n")
+    assert run("index", home=tmp_path).returncode == 0
+    listing = run("discover", home=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    text = listing.stdout.decode()
+    assert "1 source(s) could not be read when last indexed:" in text
+    assert f"  {broken}: " in text
+    report = orjson.loads(run("discover", "--json", home=tmp_path).stdout)
+    tools = {entry["tool"]: entry for entry in report["tools"]}
+    assert [entry["path"] for entry in tools["claude-code"]["failed"]] == [str(broken)]

@@ -108,6 +108,7 @@ def discover(repo: Path | None, as_json: bool) -> None:
     if repo is not None:
         found = scope_to_repo(found, repo.resolve(), _session_cwd, track=_progress)
     by_tool = found.by_tool()
+    failures = _indexed_failures()
     if as_json:
         payload = {
             "tools": [
@@ -120,6 +121,11 @@ def discover(repo: Path | None, as_json: bool) -> None:
                     ],
                     "count": len(by_tool.get(name, [])),
                     "sources": [str(source.path) for source in by_tool.get(name, [])],
+                    "failed": [
+                        {"path": path, "error": error}
+                        for tool, path, error in failures
+                        if tool == name
+                    ],
                 }
                 for name in TOOLS
             ]
@@ -133,6 +139,20 @@ def discover(repo: Path | None, as_json: bool) -> None:
         )
         where = ", ".join(roots) if roots else "no default location on this machine"
         click.echo(f"{name:<12} {len(sources):>6} session(s)   {where}")
+    if failures:
+        click.echo(f"\n{len(failures)} source(s) could not be read when last indexed:")
+        for _tool, path, error in failures:
+            click.echo(f"  {path}: {error}")
+
+
+def _indexed_failures() -> list[tuple[str, str, str]]:
+    """(tool, path, error) of the sources the local index failed to read; none without one."""
+    from opensession.localdb.store import LocalIndex, default_path
+
+    if not default_path().exists():
+        return []
+    with LocalIndex.open() as index:
+        return [(s.tool, s.path, s.parse_error or "") for s in index.failed_sources()]
 
 
 def _progress(sources: list[SessionSource]) -> Iterable[SessionSource]:
