@@ -107,17 +107,31 @@ def _largest(folder: Path, pattern: str) -> Path:
     return max(folder.glob(pattern), key=lambda path: path.stat().st_size)
 
 
+def _span(records: list[dict[str, Any]]) -> timedelta:
+    """How long the records last, from their first to their last timestamp."""
+    moments = []
+    for record in records:
+        value = record.get("timestamp")
+        if isinstance(value, str):
+            try:
+                moments.append(datetime.fromisoformat(value.replace("Z", "+00:00")))
+            except ValueError:
+                continue
+    return max(moments) - min(moments) if moments else timedelta(0)
+
+
 def build_log(
     records: list[dict[str, Any]], target: Path, size_mb: float, *, head: int = 0
 ) -> None:
     """A log of about ``size_mb``: the first ``head`` records once (session metadata), then
-    every record repeated with fresh ids."""
+    every record repeated with fresh ids, each copy starting after the previous one ends."""
+    step = _span(records[head:]) + timedelta(minutes=1)
     with target.open("wb") as stream:
         for record in records[:head]:
             stream.write(orjson.dumps(record) + b"\n")
         copy = 0
         while stream.tell() < size_mb * 1e6:
-            offset = timedelta(hours=copy)
+            offset = step * copy
             for record in records[head:]:
                 stream.write(orjson.dumps(_renamed(record, copy, offset)) + b"\n")
                 if stream.tell() >= size_mb * 1e6:
