@@ -82,7 +82,12 @@ from opensession.parsers.base import (
     SessionParser,
     SourceRecords,
 )
-from opensession.parsers.common import keep_timestamps_in_order, provider_for_model, title_from_text
+from opensession.parsers.common import (
+    file_time,
+    keep_timestamps_in_order,
+    provider_for_model,
+    title_from_text,
+)
 from opensession.parsers.tool_events import tool_call_blocks, unified_diff
 
 TOOL = "aider"
@@ -303,23 +308,16 @@ def _runs(blocks: list[_Block], path: Path, warnings: list[ParseWarning]) -> lis
         else:
             reason = f"a run header without a readable time: {block.lines[0]!r}"
             warnings.append(ParseWarning(str(path), reason, block.line))
-            start = runs[-1].start if runs else _file_time(path)
+            start = runs[-1].start if runs else file_time(path)
             start_text = start.strftime(_HEADER_FORMAT)
         runs.append(_Run(block, start, start_text, ordinal=seen[start_text]))
         seen[start_text] += 1
     if loose:
         reason = f"text before the first {_HEADER_PREFIX!r} line; read as a run of its own"
         warnings.append(ParseWarning(str(path), reason, loose[0].line))
-        start = runs[0].start if runs else _file_time(path)
+        start = runs[0].start if runs else file_time(path)
         runs.insert(0, _Run(None, start, start.strftime(_HEADER_FORMAT), loose, ordinal=-1))
     return runs
-
-
-def _file_time(path: Path) -> datetime:
-    try:
-        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    except OSError:
-        return datetime.now(tz=UTC)
 
 
 # --- The input history: per-input times ---

@@ -77,6 +77,7 @@ from opensession.parsers.base import (
     SourceRecords,
 )
 from opensession.parsers.common import (
+    file_time,
     first_json_lines,
     parse_timestamp,
     provider_for_model,
@@ -914,7 +915,7 @@ class ClaudeCodeBuilder:
             response.pending = False
             response.attach_usage()
         self._usage_changed.clear()
-        fallback = self._meta.first_time or _file_time(self.path)
+        fallback = self._meta.first_time or file_time(self.path)
         previous: datetime | None = None
         latest: datetime | None = None
         stale: list[_Draft] = []
@@ -971,7 +972,7 @@ class ClaudeCodeBuilder:
     ) -> m.Session:
         meta = self._meta
         model = self._models.most_common(1)[0][0] if self._models else "unknown"
-        start = events[0].timestamp if events else meta.first_time or _file_time(self.path)
+        start = events[0].timestamp if events else meta.first_time or file_time(self.path)
         end = events[-1].timestamp if events else meta.last_time or start
         attributes: dict[str, Any] = {"source_path": str(self.path)}
         for key, name in _CONTEXT_ATTRIBUTES:
@@ -1053,13 +1054,6 @@ def _exit_code(
         return None
     # e.g. grep's 1 read as "No matches found": some non-zero code, not counted as a failure
     return None if interpretation else 0
-
-
-def _file_time(path: Path) -> datetime:
-    try:
-        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    except OSError:
-        return datetime.fromtimestamp(0, tz=UTC)
 
 
 def _parent_from_folder(path: Path) -> str | None:

@@ -190,3 +190,12 @@ def collector_paused() -> Iterator[None]:
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
+
+
+def file_time(path: Path) -> datetime:
+    """When ``path`` was last modified (UTC): the time of a session whose records carry none.
+    The epoch when it cannot be read, so that such a session sorts last, never as new."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    except OSError:
+        return datetime.fromtimestamp(0, tz=UTC)

@@ -60,7 +60,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,7 @@ from opensession.parsers.base import (
     SourceRecords,
 )
 from opensession.parsers.common import (
+    file_time,
     first_json_lines,
     iter_json_lines,
     keep_timestamps_in_order,
@@ -535,13 +536,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _file_time(path: Path) -> datetime:
-    try:
-        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    except OSError:
-        return datetime.now(tz=UTC)
-
-
 # --- JSONL ---
 
 
@@ -563,7 +557,7 @@ def _looks_like_message(record: Mapping[str, Any]) -> bool:
 
 def _parse_jsonl(path: Path) -> ParseResult:
     warnings: list[ParseWarning] = []
-    writer = _EventWriter(warnings, _file_time(path))
+    writer = _EventWriter(warnings, file_time(path))
     info = _SessionInfo(session_id=path.stem, path=path)
     first = True
     for number, record in iter_json_lines(path, warnings):
@@ -685,7 +679,7 @@ def _database_sessions(
         c for c in ("id", "message_id", "metadata_json", "timestamp") if c in message_columns
     ]
     query = f"SELECT {', '.join(wanted)} FROM messages WHERE session_id = ? ORDER BY {order}"
-    fallback = _file_time(path)
+    fallback = file_time(path)
     sessions = []
     for row in connection.execute("SELECT * FROM sessions").fetchall():
         info = _session_info(dict(row), path, warnings)
