@@ -42,6 +42,7 @@ _KINDS: dict[str, frozenset[str]] = {
     "web_fetch": frozenset({"webfetch", "web_fetch", "read_web_page", "fetch", "url_fetch"}),
 }  # fmt: skip
 _KIND_OF = {name: kind for kind, names in _KINDS.items() for name in names}
+_PATH_KINDS = frozenset({"read", "edit", "write", "delete", "file_search"})
 
 _PATH_KEYS = ("file_path", "path", "filePath", "target_file", "absolute_path", "file", "filename")
 _COMMAND_KEYS = ("command", "cmd", "commandLine")
@@ -132,7 +133,14 @@ def tool_event_type(
     """
     args: Mapping[str, Any] = arguments if isinstance(arguments, Mapping) else {}
     kind = tool_kind(name)
-    path = _first_string(args, _PATH_KEYS)
+    if kind == "shell":  # the most common call: it needs no path
+        command = args.get("command", args.get("cmd"))
+        if isinstance(command, list) and all(isinstance(part, str) for part in command):
+            command = shlex.join(command)
+        if isinstance(command, str) and command:
+            return m.ShellCommand(data=m.ShellCommandData(command=command))
+        return m.ToolCall(data=m.NameData(name=name))
+    path = _first_string(args, _PATH_KEYS) if kind in _PATH_KINDS else None
     if kind == "read" and path:
         return m.FileRead(data=m.PathData(path=path))
     if kind == "edit" and path:
@@ -143,12 +151,6 @@ def tool_event_type(
         return m.FileCreate(data=m.PathData(path=path))
     if kind == "delete" and path:
         return m.FileDelete(data=m.PathData(path=path))
-    if kind == "shell":
-        command = args.get("command", args.get("cmd"))
-        if isinstance(command, list) and all(isinstance(part, str) for part in command):
-            command = shlex.join(command)
-        if isinstance(command, str) and command:
-            return m.ShellCommand(data=m.ShellCommandData(command=command))
     if kind == "code_search" and (query := _first_string(args, _PATTERN_KEYS)):
         return m.CodeSearch(data=m.QueryData(query=query))
     if kind == "file_search" and (pattern := _first_string(args, _PATTERN_KEYS) or path):
