@@ -91,3 +91,55 @@ def test_a_corrupt_index_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
     assert "warning: the local index" in result.stderr.decode()
     assert "1 added" in result.stdout.decode()
     assert list(database.parent.glob("local.db.corrupt-*"))
+
+
+def damage_pages(database: Path) -> None:
+    """Garbage over the second half of the file: it still opens, reading sessions fails."""
+    data = bytearray(database.read_bytes())
+    middle = len(data) // 2
+    data[middle:] = b"\xa5" * (len(data) - middle)
+    database.write_bytes(bytes(data))
+
+
+def test_damage_found_while_reading_sets_the_index_aside_and_index_rebuilds_it(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    project = home / ".claude/projects/-work-app"
+    for number in range(40):
+        write_claude_log(project / f"{number}.jsonl", f"s-{number}", prompt=f"task {number} " * 50)
+    assert run(home).returncode == 0
+    database = home / ".opensession" / "data" / "local.db"
+    damage_pages(database)
+
+    env = dict(os.environ, HOME=str(home), OPENSESSION_HOME=str(home / ".opensession"))
+    executable = Path(sys.executable).with_name("opensession")
+    listing = subprocess.run(
+        [str(executable), "search", "task"], capture_output=True, env=env, check=False
+    )
+    assert listing.returncode == 1
+    error = listing.stderr.decode().strip().splitlines()
+    assert error[-1].startswith("Error: the local index was damaged (")
+    assert error[-1].endswith("run 'opensession index' to rebuild it")
+    assert any(p.name.startswith("local.db.corrupt-") for p in database.parent.iterdir())
+
+    rebuilt = run(home)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.stdout.decode().startswith("indexed 40 sources: 40 added")
+    with LocalIndex.open(database) as index:
+        assert index.count_sessions() == 40
+
+
+def test_index_rebuilds_a_database_damaged_behind_its_first_page(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    project = home / ".claude/projects/-work-app"
+    for number in range(40):
+        write_claude_log(project / f"{number}.jsonl", f"s-{number}", prompt=f"task {number} " * 50)
+    assert run(home).returncode == 0
+    damage_pages(home / ".opensession" / "data" / "local.db")
+    write_claude_log(project / "new.jsonl", "s-new", prompt="one more")
+
+    result = run(home)
+    assert result.returncode == 0, result.stderr
+    assert "warning: the local index was damaged" in result.stderr.decode()
+    assert result.stdout.decode().startswith("indexed 41 sources: 41 added")

@@ -11,7 +11,7 @@ import orjson
 if TYPE_CHECKING:
     from opensession.localdb.indexer import IndexReport
     from opensession.localdb.store import LocalIndex, SourceState
-    from opensession.parsers.discovery import SessionSource
+    from opensession.parsers.discovery import Discovery, SessionSource
 
 
 @click.command()
@@ -29,15 +29,42 @@ def index(repo: Path | None, full: bool, as_json: bool) -> None:
     Only new or changed files are parsed; files that are gone are forgotten. A file that fails
     to parse is recorded with its error and retried once it changes.
     """
+    import sqlite3
+
     from opensession.config.settings import ConfigError, load_settings
-    from opensession.localdb.store import LocalIndex
-    from opensession.parsers.discovery import discover, scope_to_repo
+    from opensession.localdb.store import default_path, is_damaged, set_aside_damaged
+    from opensession.parsers.discovery import discover
 
     try:
         settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     found = discover(settings.custom_paths)
+    try:
+        report = _index_once(found, repo, full=full)
+    except sqlite3.DatabaseError as exc:
+        if not is_damaged(exc):
+            raise
+        aside = set_aside_damaged(default_path())
+        click.echo(
+            f"warning: the local index was damaged ({exc}); moved it to {aside} and "
+            "rebuilding it from the tools' logs",
+            err=True,
+        )
+        report = _index_once(found, repo, full=True)
+    if as_json:
+        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
+        return
+    for failure in report.errors:
+        click.echo(f"failed: {failure.path}: {failure.error}", err=True)
+    click.echo(report.summary())
+
+
+def _index_once(found: Discovery, repo: Path | None, *, full: bool) -> IndexReport:
+    """Index what discovery found (only what lies in ``repo`` when given) into the local index."""
+    from opensession.localdb.store import LocalIndex
+    from opensession.parsers.discovery import scope_to_repo
+
     with LocalIndex.open() as local_index:
         if local_index.warning:
             click.echo(f"warning: {local_index.warning}", err=True)
@@ -53,12 +80,7 @@ def index(repo: Path | None, full: bool, as_json: bool) -> None:
             report.removed = local_index.remove_sources(
                 path for path in local_index.source_states() if path not in everywhere
             )
-    if as_json:
-        click.echo(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
-        return
-    for failure in report.errors:
-        click.echo(f"failed: {failure.path}: {failure.error}", err=True)
-    click.echo(report.summary())
+    return report
 
 
 def _index_with_progress(

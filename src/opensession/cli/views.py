@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -73,13 +75,29 @@ def _repo_root(path: Path | None) -> str | None:
     return str(find_repo_root(folder) or folder)
 
 
-def _open_index() -> LocalIndex:
-    from opensession.localdb.store import LocalIndex
+@contextmanager
+def _open_index() -> Iterator[LocalIndex]:
+    """The local index, open; damage found while reading it sets the file aside and ends the
+    command with a one-line error saying how to rebuild it."""
+    import sqlite3
+
+    from opensession.localdb.store import LocalIndex, is_damaged
 
     opened = LocalIndex.open()
     if opened.warning:
         click.echo(f"warning: {opened.warning}", err=True)
-    return opened
+    try:
+        yield opened
+    except sqlite3.DatabaseError as exc:
+        if not is_damaged(exc):
+            raise
+        aside = opened.set_aside()
+        raise click.ClickException(
+            f"the local index was damaged ({exc}); moved it to {aside}: "
+            "run 'opensession index' to rebuild it"
+        ) from None
+    finally:
+        opened.close()
 
 
 def _console() -> Console:

@@ -204,7 +204,7 @@ class LocalIndex:
             return cls(_connect(path), path)
         except sqlite3.DatabaseError as exc:
             # Only a damaged file is set aside; a locked or read-only one is the user's to fix.
-            if exc.sqlite_errorcode & 0xFF not in _DAMAGED:
+            if not is_damaged(exc):
                 raise
             aside = _move_aside(path)
             warning = (
@@ -217,6 +217,12 @@ class LocalIndex:
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
+
+    def set_aside(self) -> Path:
+        """Close the index and move its file aside, after damage found while using it (it is a
+        cache: ``opensession index`` rebuilds it). Returns where the file went."""
+        self.close()
+        return set_aside_damaged(self.path)
 
     def __enter__(self) -> Self:
         return self
@@ -485,6 +491,18 @@ def _use_wal(db: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def set_aside_damaged(path: Path) -> Path:
+    """Move a damaged index file (and its WAL) aside; returns where it went."""
+    aside = _move_aside(path)
+    log.warning("the local index %s was damaged; moved it to %s", path, aside)
+    return aside
+
+
+def is_damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite reports the file itself as damaged: corrupt, or not a database."""
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF in _DAMAGED
 
 
 def _move_aside(path: Path) -> Path:
