@@ -93,7 +93,7 @@ def test_duration_is_first_to_last_event_and_tasks_are_distinct_ids() -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [(12, 12), (12.0, 12), ("12", 12), (True, None), (-1, None), (math.nan, None),
-     (math.inf, None), (2**60, None), ("many", None), (None, None)],
+     (math.inf, None), (2**60, None), ("many", None), ("²", None), (None, None)],
 )  # fmt: skip
 def test_token_counts_ignore_what_is_not_a_plausible_count(
     value: object, expected: int | None

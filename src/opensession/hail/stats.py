@@ -38,8 +38,9 @@ def token_count(value: Any) -> int | None:
     """A token counter from an event attribute, or None when it is not a plausible count."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()  # ASCII digits only: "²" is a digit to isdigit(), not to int()
+        value = int(text) if text.isascii() and text.isdigit() else None
     if isinstance(value, int | float) and 0 <= value <= _MAX_TOKENS:  # NaN fails both
         return int(value)
     return None

@@ -25,7 +25,7 @@ def parse_timestamp(value: Any) -> datetime | None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "²" is a digit to isdigit(), not to int()
             return parse_timestamp(int(text))
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
