@@ -111,8 +111,7 @@ def _session_cwd(
 ) -> str | None:
     """A source's working directory: from the index when the file is unchanged, else parsed."""
     from opensession.localdb.store import stat_source
-    from opensession.parsers.base import SessionParseError
-    from opensession.parsers.registry import parse_path
+    from opensession.parsers.discovery import parsed_cwd
 
     before = known.get(str(source.path))
     if before is not None and before.parse_error is None:
@@ -122,9 +121,4 @@ def _session_cwd(
             return None
         if (before.size, before.mtime_ns, before.inode) == (size, mtime_ns, inode):
             return local_index.source_cwd(before.path)
-    try:
-        session = parse_path(source.path, source.tool).session
-    except SessionParseError:
-        return None
-    cwd = session.context.attributes.get("cwd")
-    return cwd if isinstance(cwd, str) else None
+    return parsed_cwd(source)

@@ -98,7 +98,7 @@ def discover(repo: Path | None, as_json: bool) -> None:
     was found there (the config's watchers.custom_paths included)."""
     from opensession.config.settings import ConfigError, load_settings
     from opensession.parsers.discovery import discover as discover_sources
-    from opensession.parsers.discovery import scope_to_repo
+    from opensession.parsers.discovery import parsed_cwd, scope_to_repo
 
     try:
         settings = load_settings()
@@ -106,7 +106,7 @@ def discover(repo: Path | None, as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     found = discover_sources(settings.custom_paths)
     if repo is not None:
-        found = scope_to_repo(found, repo.resolve(), _session_cwd, track=_progress)
+        found = scope_to_repo(found, repo.resolve(), parsed_cwd, track=_progress)
     by_tool = found.by_tool()
     failures = _indexed_failures()
     if as_json:
@@ -162,15 +162,3 @@ def _progress(sources: list[SessionSource]) -> Iterable[SessionSource]:
 
     console = Console(stderr=True)
     return track(sources, "Reading sessions", console=console, transient=True)
-
-
-def _session_cwd(source: SessionSource) -> str | None:
-    from opensession.parsers.base import SessionParseError
-    from opensession.parsers.registry import parse_path
-
-    try:
-        result = parse_path(source.path, source.tool)
-    except SessionParseError:
-        return None
-    cwd = result.session.context.attributes.get("cwd")
-    return cwd if isinstance(cwd, str) else None

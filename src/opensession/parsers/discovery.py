@@ -172,6 +172,19 @@ def scope_to_repo(
     return Discovery(locations=discovery.locations, sources=kept)
 
 
+def parsed_cwd(source: SessionSource) -> str | None:
+    """A source's working directory, read by parsing it (None when it cannot be parsed)."""
+    from opensession.parsers.base import SessionParseError
+    from opensession.parsers.registry import parse_path
+
+    try:
+        result = parse_path(source.path, source.tool)
+    except SessionParseError:
+        return None
+    cwd = result.session.context.attributes.get("cwd")
+    return cwd if isinstance(cwd, str) else None
+
+
 def _inside(cwd: str | None, repo: Path) -> bool:
     if not cwd:
         return False
