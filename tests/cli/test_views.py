@@ -11,37 +11,11 @@ import pytest
 
 from opensession.hail import read_session
 from opensession.localdb.store import LocalIndex
+from tests.cli.conftest import run
 from tests.localdb.conftest import CODEX_DAY, SPOTTER_PROJECT, copy_tree
 
 SPOTTER_GQC = "258c7280-ae70-4798-800f-63464d01a85d"
 """The corpus's Claude Code session with file edits and a failed shell command."""
-
-
-def run(
-    home: Path, *args: str, cwd: Path | None = None, color: bool = False
-) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, HOME=str(home), OPENSESSION_HOME=str(home / ".opensession"))
-    env["COLUMNS"] = "200"
-    for variable in (
-        "CLAUDE_CONFIG_DIR",
-        "CODEX_HOME",
-        "XDG_DATA_HOME",
-        "XDG_CONFIG_HOME",
-        "NO_COLOR",
-        "FORCE_COLOR",
-    ):
-        env.pop(variable, None)
-    if color:
-        env["FORCE_COLOR"] = "1"
-    executable = Path(sys.executable).with_name("opensession")
-    return subprocess.run(
-        [str(executable), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd or home,
-        check=False,
-    )
 
 
 @pytest.fixture

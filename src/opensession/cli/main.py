@@ -8,6 +8,7 @@ from opensession import __version__
 from opensession.cli.docs import docs
 from opensession.cli.index import index
 from opensession.cli.parse import discover, parse
+from opensession.cli.session import session
 from opensession.cli.validate import validate
 from opensession.cli.views import log, search, show, stats
 
@@ -37,3 +38,4 @@ cli.add_command(log)
 cli.add_command(show)
 cli.add_command(search)
 cli.add_command(stats)
+cli.add_command(session)

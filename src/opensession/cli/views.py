@@ -7,8 +7,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -16,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 import orjson
 
+from opensession.cli.common import open_index
 from opensession.parsers.registry import TOOLS
 
 if TYPE_CHECKING:
@@ -75,31 +74,6 @@ def _repo_root(path: Path | None) -> str | None:
     return str(find_repo_root(folder) or folder)
 
 
-@contextmanager
-def _open_index() -> Iterator[LocalIndex]:
-    """The local index, open; damage found while reading it sets the file aside and ends the
-    command with a one-line error saying how to rebuild it."""
-    import sqlite3
-
-    from opensession.localdb.store import LocalIndex, is_damaged
-
-    opened = LocalIndex.open()
-    if opened.warning:
-        click.echo(f"warning: {opened.warning}", err=True)
-    try:
-        yield opened
-    except sqlite3.DatabaseError as exc:
-        if not is_damaged(exc):
-            raise
-        aside = opened.set_aside()
-        raise click.ClickException(
-            f"the local index was damaged ({exc}); moved it to {aside}: "
-            "run 'opensession index' to rebuild it"
-        ) from None
-    finally:
-        opened.close()
-
-
 def _console() -> Console:
     from rich.console import Console
 
@@ -155,7 +129,7 @@ def log(
 
     Reads only the local index; `opensession index` brings it up to date.
     """
-    with _open_index() as index:
+    with open_index() as index:
         if errors:
             _log_errors(index, as_json)
             return
@@ -280,7 +254,7 @@ def show(
 
     try:
         tool, ref = _tool_and_ref(ref, claude_ref, gemini_ref, tool_ref)
-        with _open_index() as index:
+        with open_index() as index:
             resolved = resolve_session_ref(index, ref, tool=tool)
         session = load_session(resolved)
     except SessionRefError as exc:
@@ -502,7 +476,7 @@ def search(query: str, tool: str | None, repo: Path | None, limit: int, as_json:
     of QUERY ("a phrase" in quotes), best match first, with the matching passage."""
     if not query.split():
         raise click.UsageError("the search text is empty")
-    with _open_index() as index:
+    with open_index() as index:
         hits = index.search(query, tool=tool, repo=_repo_root(repo), limit=limit, marks=_MARKS)
         empty = not hits and index.count_sessions() == 0
     if as_json:
@@ -570,7 +544,7 @@ def stats(since: datetime | None, by: str | None, as_json: bool) -> None:
     """
     from opensession.localdb.reports import session_totals
 
-    with _open_index() as index:
+    with open_index() as index:
         totals = session_totals(index, since=since, by=cast("GroupBy | None", by))
         empty = index.count_sessions() == 0
     if empty:

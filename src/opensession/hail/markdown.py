@@ -17,7 +17,8 @@ def _fence(text: str, language: str = "") -> str:
     return f"{fence}{language}\n{text.rstrip(chr(10))}\n{fence}"
 
 
-def _duration(seconds: int) -> str:
+def format_duration(seconds: int) -> str:
+    """``42s``, ``3m 5s``, ``2h 10m``."""
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:
@@ -84,7 +85,7 @@ def session_to_markdown(session: m.Session) -> str:
         f"- **Tool**: {tool} · **Model**: {agent.model} ({agent.provider})",
         f"- **Session**: `{session.session_id}` · **Started**: "
         f"{m.format_timestamp(context.created_at)} · **Duration**: "
-        f"{_duration(stats.duration_seconds)}",
+        f"{format_duration(stats.duration_seconds)}",
         f"- **Messages**: {stats.message_count} · **Tool calls**: {stats.tool_call_count} · "
         f"**Tokens**: {stats.total_input_tokens:,} in / {stats.total_output_tokens:,} out · "
         f"**Files changed**: {stats.files_changed} (+{stats.lines_added} -{stats.lines_removed})",

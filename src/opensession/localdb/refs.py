@@ -99,25 +99,52 @@ def resolve_session_ref(
     return ResolvedSession(row.id, Path(row.source_path), row.tool)
 
 
+def resolve_recent(
+    index: LocalIndex, count: int, *, tool: str | None = None, cwd: Path | None = None
+) -> list[ResolvedSession]:
+    """The ``count`` newest main sessions (``HEAD`` back to ``HEAD~(count-1)``), newest first,
+    in the git repository holding ``cwd`` as for ``HEAD``; fewer when fewer exist, and
+    SessionRefError when there are none."""
+    repo = _head_repo(cwd or Path.cwd())
+    rows = index.list_sessions(tool=tool, repo=repo, limit=max(count, 1))
+    if not rows:
+        hint = _REPO_HINT if repo else _INDEX_HINT
+        raise SessionRefError(f"no session HEAD: no {_what(tool, repo)} indexed; {hint}")
+    return [ResolvedSession(row.id, Path(row.source_path), row.tool) for row in rows]
+
+
 def _resolve_head(index: LocalIndex, back: int, tool: str | None, cwd: Path) -> ResolvedSession:
-    root = find_repo_root(cwd.absolute())
-    repo = str(root) if root else None
+    repo = _head_repo(cwd)
     rows = index.list_sessions(tool=tool, repo=repo, limit=1, offset=back)
     if rows:
         row = rows[0]
         return ResolvedSession(row.id, Path(row.source_path), row.tool)
     found = len(index.list_sessions(tool=tool, repo=repo))
-    what = f"{tool} sessions" if tool else "sessions"
-    where = f" in {repo}" if repo else ""
     name = f"HEAD~{back}" if back else "HEAD"
     if not found:
-        raise SessionRefError(
-            f"no session {name}: no {what} indexed{where}; run 'opensession index'"
-        )
+        hint = _REPO_HINT if repo else _INDEX_HINT
+        raise SessionRefError(f"no session {name}: no {_what(tool, repo)} indexed; {hint}")
     raise SessionRefError(
-        f"no session {name}: only {found} {what}{where} (HEAD to HEAD~{found - 1}); "
+        f"no session {name}: only {found} {_what(tool, repo)} (HEAD to HEAD~{found - 1}); "
         "run 'opensession index' to pick up new sessions"
     )
+
+
+_INDEX_HINT = "run 'opensession index'"
+_REPO_HINT = (
+    "HEAD counts the sessions started inside the current git repository; run 'opensession "
+    "index' or name a session by file or id"
+)
+
+
+def _head_repo(cwd: Path) -> str | None:
+    root = find_repo_root(cwd.absolute())
+    return str(root) if root else None
+
+
+def _what(tool: str | None, repo: str | None) -> str:
+    what = f"{tool} sessions" if tool else "sessions"
+    return f"{what} in {repo}" if repo else what
 
 
 def _resolve_path(path: Path, tool: str | None) -> ResolvedSession:
