@@ -10,14 +10,23 @@ Codex logs, each with a fresh session id, laid out where the tools keep them. Th
 - a newest-first listing of 50 and a full-text search on the index, in process and as the
   ``opensession log`` / ``opensession search`` commands (wall time, start-up included).
 
+With ``--resume``: one large Claude Code log (the corpus's largest, repeated with fresh ids) is
+indexed, grows by ``--append-mb``, and is indexed again, each ``opensession index`` a new
+process: the time of its parse part and its wall time end to end, resumed from the parse the
+first run saved, parsed from scratch (and saved), and parsed from scratch keeping no parse (as
+before parses were kept).
+
     python benchmarks/index.py                 # 1,000 files
     python benchmarks/index.py --count 10000   # the issue's size
+    python benchmarks/index.py --resume        # 1 MB appended to a 100 MB Claude Code log
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +34,8 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+import orjson
 
 from opensession.localdb.indexer import index_sources
 from opensession.localdb.store import LocalIndex
@@ -70,24 +81,27 @@ def timed(action: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def cli_seconds(home: Path, *args: str) -> float:
+def environment(home: Path) -> dict[str, str]:
     env = dict(os.environ, HOME=str(home), OPENSESSION_HOME=str(home / ".opensession"))
     for variable in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
         env.pop(variable, None)
+    return env
+
+
+def cli_seconds(home: Path, *args: str) -> float:
     executable = Path(sys.executable).with_name("opensession")
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([str(executable), *args], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [str(executable), *args], env=environment(home), check=True, capture_output=True
+        )
         best = min(best, time.perf_counter() - start)
     return best
 
 
-def main() -> None:
-    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--count", type=int, default=1000, help="session files to generate")
-    count = options.parse_args().count
-
+def index_many(count: int) -> None:
+    """The benchmark of many files (see the module docstring)."""
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder) / "home"
         size = generate(home, count)
@@ -129,6 +143,149 @@ def main() -> None:
             f"`opensession search README.md`: "
             f"{cli_seconds(home, 'search', 'README.md') * 1000:.0f} ms (best of 3, wall)"
         )
+
+
+_IDS = re.compile(
+    rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?:msg|toolu)_[0-9A-Za-z]+"
+)
+
+
+def large_claude_log(megabytes: float) -> tuple[str, bytes]:
+    """(session id, content) of a Claude Code log of about ``megabytes`` MB: the corpus's largest
+    repeated, each copy with its own record, message and tool call ids (one session going on)."""
+    logs = [
+        path for path in (CORPUS / "claude-code").rglob("*.jsonl") if "subagents" not in path.parts
+    ]
+    template = max(logs, key=lambda path: path.stat().st_size)
+    session_id = parse_path(template, "claude-code").session.session_id.encode()
+    data = template.read_bytes()
+    copies = [
+        _renumbered(data, session_id, number)
+        for number in range(int(megabytes * 1e6 / len(data)) + 1)
+    ]
+    content = b"".join(copies)
+    return session_id.decode(), content[: content.rindex(b"\n", 0, int(megabytes * 1e6)) + 1]
+
+
+def _renumbered(data: bytes, session_id: bytes, number: int) -> bytes:
+    """``data`` with every id but the session's ending in ``number`` (4 hex digits)."""
+    tag = f"{number:04x}".encode()
+    return _IDS.sub(lambda found: found[0] if found[0] == session_id else found[0][:-4] + tag, data)
+
+
+_TIMED_INDEX = """
+import sys, time
+from pathlib import Path
+import orjson
+from opensession.localdb import indexer
+from opensession.parsers.append_only import IncrementalParse
+seconds = {"parse": 0.0, "load": 0.0, "save": 0.0}
+def timed(name, function):
+    def measured(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            seconds[name] += time.perf_counter() - start
+    return measured
+if len(sys.argv) > 2:
+    indexer.RESUME_MIN_BYTES = int(sys.argv[2])
+indexer._parse = timed("parse", indexer._parse)
+IncrementalParse.resume = classmethod(timed("load", IncrementalParse.resume.__func__))
+IncrementalParse.save = timed("save", IncrementalParse.save)
+from opensession.cli.main import cli
+cli(["index"], standalone_mode=False)
+Path(sys.argv[1]).write_bytes(orjson.dumps(seconds))
+"""
+"""``opensession index`` whose parse part, loading and saving of parses are timed: the seconds
+are written as JSON to the file named first; a second argument sets ``RESUME_MIN_BYTES``."""
+
+
+def resume_benchmark(log_megabytes: float, append_megabytes: float) -> None:
+    """Index a large log, append to it, then time the next ``opensession index``: each run a
+    new process on a copy of the data folder as the first run left it, best of 3."""
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        home = work / "home"
+        data_dir = home / ".opensession" / "data"
+        session_id, data = large_claude_log(log_megabytes)
+        cut = data.rindex(b"\n", 0, len(data) - int(append_megabytes * 1e6)) + 1
+        log = home / ".claude/projects/-work-large" / f"{session_id}.jsonl"
+        log.parent.mkdir(parents=True)
+        # A parse is kept only for a log seen growing: index it, grow it by a line, index again.
+        grown = data.rindex(b"\n", 0, cut - 1) + 1
+        log.write_bytes(data[:grown])
+        timings = work / "timings.json"
+        index = [sys.executable, "-c", _TIMED_INDEX, str(timings)]
+
+        def index_once() -> float:
+            wall, _ = timed(
+                lambda: subprocess.run(
+                    index, env=environment(home), check=True, stdout=subprocess.DEVNULL
+                )
+            )
+            return wall
+
+        first = index_once()
+        with log.open("ab") as stream:
+            stream.write(data[grown:cut])
+        second = index_once()
+        parts = orjson.loads(timings.read_bytes())
+        [state] = (data_dir / "parse-state").iterdir()
+        print(
+            f"log: {cut / 1e6:.0f} MB; first `opensession index`: {first:.2f}s end to end (no "
+            f"parse kept); after a line was appended: {second:.2f}s, parse "
+            f"{parts['parse'] - parts['save']:.2f}s, saving the parse {parts['save']:.2f}s "
+            f"({state.stat().st_size / 1e6:.0f} MB)"
+        )
+        with log.open("ab") as stream:
+            stream.write(data[cut:])
+        snapshot = work / "snapshot"
+        shutil.copytree(data_dir, snapshot)
+
+        def run(command: list[str], *, saved: bool) -> tuple[float, dict[str, float]]:
+            """Wall seconds and timed parts of ``command``, run on the data folder as the first
+            run left it."""
+            shutil.rmtree(data_dir)
+            shutil.copytree(snapshot, data_dir)
+            if not saved:
+                shutil.rmtree(data_dir / "parse-state")
+            wall, _ = timed(
+                lambda: subprocess.run(
+                    command, env=environment(home), check=True, stdout=subprocess.DEVNULL
+                )
+            )
+            return wall, orjson.loads(timings.read_bytes())
+
+        print(f"then {(len(data) - cut) / 1e6:.1f} MB appended and indexed again (best of 3):")
+        for label, saved, command in (
+            ("resumed", True, index),
+            ("from scratch", False, index),
+            ("none kept", False, [*index, str(sys.maxsize)]),
+        ):
+            trials = [run(command, saved=saved) for _ in range(3)]
+            wall = min(seconds for seconds, _ in trials)
+            best = min((parts for _, parts in trials), key=lambda parts: parts["parse"])
+            print(
+                f"  {label:12}  parse part {best['parse'] * 1000:5.0f} ms (loading the saved "
+                f"parse {best['load'] * 1000:4.0f} ms, saving it {best['save'] * 1000:4.0f} ms); "
+                f"`opensession index` end to end {wall * 1000:5.0f} ms"
+            )
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--count", type=int, default=1000, help="session files to generate")
+    options.add_argument(
+        "--resume", action="store_true", help="time re-indexing a large log that grew instead"
+    )
+    options.add_argument("--log-mb", type=float, default=100, help="--resume: log size")
+    options.add_argument("--append-mb", type=float, default=1, help="--resume: bytes appended")
+    arguments = options.parse_args()
+    if arguments.resume:
+        resume_benchmark(arguments.log_mb, arguments.append_mb)
+    else:
+        index_many(arguments.count)
 
 
 if __name__ == "__main__":

@@ -7,17 +7,31 @@ from pathlib import Path
 
 import orjson
 
+from opensession.localdb.indexer import index_sources
 from opensession.localdb.store import LocalIndex
-from tests.localdb.conftest import CODEX_DAY, SPOTTER_PROJECT, copy_tree, write_claude_log
+from tests.localdb.conftest import (
+    CODEX_DAY,
+    SPOTTER_PROJECT,
+    copy_tree,
+    half_written_log,
+    indexed,
+    sources,
+    write_claude_log,
+)
 
 
-def run(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def environment(home: Path) -> dict[str, str]:
+    """The environment of a user whose home is ``home`` (no tool location overridden)."""
     env = dict(os.environ, HOME=str(home), OPENSESSION_HOME=str(home / ".opensession"))
     for variable in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
         env.pop(variable, None)
+    return env
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     executable = Path(sys.executable).with_name("opensession")
     return subprocess.run(
-        [str(executable), "index", *args], capture_output=True, env=env, check=False
+        [str(executable), "index", *args], capture_output=True, env=environment(home), check=False
     )
 
 
@@ -40,6 +54,48 @@ def test_index_json_end_to_end_then_nothing_to_do(corpus: Path, tmp_path: Path) 
     with LocalIndex.open(home / ".opensession" / "data" / "local.db") as index:
         assert {row.tool for row in index.list_sessions()} == {"claude-code", "codex"}
         assert len(index.list_sessions()) == 8
+
+
+_INDEX_RESUMING_ANY_SIZE = (
+    "import opensession.localdb.indexer as indexer; indexer.RESUME_MIN_BYTES = 1; "
+    "from opensession.cli.main import cli; cli(['index', '--json'])"
+)
+"""``opensession index --json``, with every Claude Code log keeping its parse (as large ones do)."""
+
+
+def test_index_reads_a_grown_log_on_from_the_parse_its_last_run_saved(
+    corpus: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    log, rest = half_written_log(corpus, home)
+
+    def index() -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, "-c", _INDEX_RESUMING_ANY_SIZE],
+            capture_output=True,
+            env=environment(home),
+            check=True,
+        )
+        report: dict[str, object] = orjson.loads(done.stdout)
+        return report
+
+    first = index()
+    assert (first["added"], first["resumed"]) == (1, 0)
+    line_end = rest.index(b"\n") + 1
+    with log.open("ab") as stream:
+        stream.write(rest[:line_end])
+    second = index()
+    assert (second["updated"], second["resumed"]) == (1, 0)
+    with log.open("ab") as stream:
+        stream.write(rest[line_end:])
+    third = index()
+    assert (third["updated"], third["resumed"], third["sessions"]) == (1, 1, 3)
+
+    with LocalIndex.open(tmp_path / "fresh.db") as fresh:
+        index_sources(fresh, sources(home), full=True)
+        expected = indexed(fresh)
+    with LocalIndex.open(home / ".opensession" / "data" / "local.db") as resumed:
+        assert indexed(resumed) == expected
 
 
 def test_index_prints_a_one_line_summary_and_failures_on_stderr(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from opensession.localdb.store import LocalIndex, SourceState, stat_source
+from opensession.localdb.store import LocalIndex, SessionRow, SourceState, stat_source
 from opensession.parsers.discovery import Location, SessionSource, default_locations, discover
 
 SPOTTER_MAIN = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
@@ -78,10 +78,32 @@ def write_claude_log(
     return path
 
 
+def half_written_log(corpus: Path, home: Path) -> tuple[Path, bytes]:
+    """The corpus's Claude Code session with sub-agents, in its project under ``home``, with
+    only the first half of its lines written; returns the log and the lines still to come."""
+    source = corpus / "claude-code/spotter" / f"{SPOTTER_MAIN}.jsonl"
+    copy_tree(source.with_suffix(""), home / SPOTTER_PROJECT / SPOTTER_MAIN)
+    lines = source.read_bytes().splitlines(keepends=True)
+    log = home / SPOTTER_PROJECT / source.name
+    log.write_bytes(b"".join(lines[: len(lines) // 2]))
+    return log, b"".join(lines[len(lines) // 2 :])
+
+
 def source_state(path: Path, tool: str = "claude-code") -> SourceState:
     """``path`` as the indexer sees it now."""
     size, mtime_ns, inode = stat_source(path)
     return SourceState(str(path), tool, size, mtime_ns, inode, parse_offset=size)
+
+
+def indexed(index: LocalIndex) -> tuple[list[SessionRow], list[tuple[Any, ...]]]:
+    """Every session of the index and its searchable text, by id: what two indexes of the same
+    files must agree on."""
+    rows = sorted(index.list_sessions(include_auxiliary=True), key=lambda row: row.id)
+    text = index.db.execute(
+        "SELECT s.id, f.messages, f.tools, f.files, f.commands "
+        "FROM sessions s JOIN sessions_fts f ON f.rowid = s.rowid ORDER BY s.id"
+    ).fetchall()
+    return rows, text
 
 
 def locations(home: Path) -> list[Location]:

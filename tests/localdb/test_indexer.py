@@ -4,16 +4,28 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
-from opensession.localdb.indexer import index_sources
-from opensession.localdb.store import LocalIndex, stat_source
+from opensession.localdb import indexer
+from opensession.localdb.indexer import IndexReport, index_sources
+from opensession.localdb.store import LocalIndex, SessionNotFoundError, SessionRow, stat_source
 from opensession.parsers import registry
+from opensession.parsers.append_only import IncrementalParse
 from opensession.parsers.base import ParseResult
 
-from .conftest import SPOTTER_MAIN, SPOTTER_PROJECT, sources, write_claude_log
+from .conftest import (
+    SPOTTER_MAIN,
+    SPOTTER_PROJECT,
+    half_written_log,
+    indexed,
+    sources,
+    write_claude_log,
+)
 
 PROJECT = ".claude/projects/-work-app"
 
@@ -248,3 +260,212 @@ def test_two_processes_indexing_at_once_both_finish_without_duplicates(
         assert index.db.execute("SELECT count(*) FROM sources").fetchone()[0] == len(found)
         assert index.db.execute("SELECT count(*) FROM sessions_fts").fetchone()[0] == len(ids)
         assert index_sources(index, found).unchanged == len(found)
+
+
+@pytest.fixture
+def resume_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Claude Code and Codex log keeps its parse, as only large ones do otherwise."""
+    monkeypatch.setattr(indexer, "RESUME_MIN_BYTES", 1)
+
+
+def fresh_index(home: Path, folder: Path) -> tuple[list[SessionRow], list[tuple[Any, ...]]]:
+    """What a new index of everything under ``home``, parsed from scratch, holds."""
+    with LocalIndex.open(folder / "fresh" / "local.db") as fresh:
+        index_sources(fresh, sources(home), full=True)
+        return indexed(fresh)
+
+
+def append(path: Path, data: bytes) -> None:
+    with path.open("ab") as stream:
+        stream.write(data)
+
+
+def index_in_new_object(db: Path, home: Path) -> IndexReport:
+    with LocalIndex.open(db) as index:
+        return index_sources(index, sources(home))
+
+
+def seen_growing(db: Path, home: Path, log: Path, rest: bytes) -> bytes:
+    """Index ``log``, then grow it by one line and index it again, as a log the tool is still
+    writing: the second run saves its parse. Returns what is left of ``rest``."""
+    assert index_in_new_object(db, home).added == 1
+    line_end = rest.index(b"\n") + 1
+    append(log, rest[:line_end])
+    assert index_in_new_object(db, home).updated == 1
+    return rest[line_end:]
+
+
+@pytest.mark.usefixtures("resume_any_size")
+def test_a_grown_log_is_read_on_from_the_parse_an_earlier_run_saved(
+    corpus: Path, home: Path, tmp_path: Path, parses: list[Path]
+) -> None:
+    log, rest = half_written_log(corpus, home)
+    db = tmp_path / "data" / "local.db"
+    rest = seen_growing(db, home, log, rest)
+    parses.clear()
+    append(log, rest)
+
+    report = index_in_new_object(db, home)
+    assert (report.updated, report.resumed, report.sessions) == (1, 1, 3)
+    assert report.summary().endswith("0 failed; 1 resumed")
+    assert parses == []
+    with LocalIndex.open(db) as index:
+        assert index.source_states()[str(log)].parse_offset == log.stat().st_size
+        assert indexed(index) == fresh_index(home, tmp_path)
+
+
+OTHER_ID = SPOTTER_MAIN[::-1]
+"""A session id as long as the corpus session's: a rewrite with it keeps the log's length."""
+
+
+def rewrite_same_size(log: Path, rest: bytes) -> None:
+    log.write_bytes(log.read_bytes().replace(SPOTTER_MAIN.encode(), OTHER_ID.encode()))
+
+
+def rewrite_larger(log: Path, rest: bytes) -> None:
+    log.write_bytes((log.read_bytes() + rest).replace(SPOTTER_MAIN.encode(), OTHER_ID.encode()))
+
+
+@pytest.mark.usefixtures("resume_any_size")
+@pytest.mark.parametrize("rewrite", [rewrite_same_size, rewrite_larger], ids=lambda f: f.__name__)
+def test_a_log_rewritten_rather_than_appended_to_is_parsed_whole(
+    corpus: Path, home: Path, tmp_path: Path, rewrite: Callable[[Path, bytes], None]
+) -> None:
+    log, rest = half_written_log(corpus, home)
+    db = tmp_path / "data" / "local.db"
+    rest = seen_growing(db, home, log, rest)
+    inode, mtime_ns = log.stat().st_ino, log.stat().st_mtime_ns
+    rewrite(log, rest)
+    os.utime(log, ns=(mtime_ns + 10**9, mtime_ns + 10**9))
+    assert log.stat().st_ino == inode
+
+    report = index_in_new_object(db, home)
+    assert (report.updated, report.resumed) == (1, 0)
+    with LocalIndex.open(db) as index:
+        assert indexed(index) == fresh_index(home, tmp_path)
+        assert index.get_session(OTHER_ID).source_path == str(log)
+        with pytest.raises(SessionNotFoundError):
+            index.get_session(SPOTTER_MAIN)
+
+
+@pytest.mark.usefixtures("resume_any_size")
+def test_a_corrupt_saved_parse_is_parsed_whole_without_error_then_saved_anew(
+    corpus: Path, home: Path, tmp_path: Path
+) -> None:
+    log, rest = half_written_log(corpus, home)
+    db = tmp_path / "data" / "local.db"
+    rest = seen_growing(db, home, log, rest)
+    with LocalIndex.open(db) as index:
+        state = index.parse_state_file(str(log))
+    data = state.read_bytes()
+    state.write_bytes(data[: len(data) // 2])
+    middle = len(rest) // 2
+    append(log, rest[:middle])
+
+    report = index_in_new_object(db, home)
+    assert (report.updated, report.resumed, report.failed, report.errors) == (1, 0, 0, [])
+    with LocalIndex.open(db) as index:
+        assert indexed(index) == fresh_index(home, tmp_path / "middle")
+
+    append(log, rest[middle:])
+    assert index_in_new_object(db, home).resumed == 1
+    with LocalIndex.open(db) as index:
+        assert indexed(index) == fresh_index(home, tmp_path / "end")
+
+
+@pytest.mark.usefixtures("resume_any_size")
+def test_a_last_line_still_being_written_is_read_as_a_full_parse_reads_it(
+    corpus: Path, home: Path, tmp_path: Path, parses: list[Path]
+) -> None:
+    log, rest = half_written_log(corpus, home)
+    db = tmp_path / "data" / "local.db"
+    rest = seen_growing(db, home, log, rest)
+    parses.clear()
+    last = {
+        "type": "user",
+        "uuid": "last-line",
+        "sessionId": SPOTTER_MAIN,
+        "timestamp": "2026-02-12T23:00:00.000Z",
+        "message": {"role": "user", "content": "zebracorn stampede"},
+    }
+    append(log, rest + orjson.dumps(last))
+
+    assert index_in_new_object(db, home).resumed == 1
+    assert parses == [log]  # the unterminated line made it a full parse
+    with LocalIndex.open(db) as index:
+        assert [hit.session.id for hit in index.search("zebracorn")] == [SPOTTER_MAIN]
+        assert index.source_states()[str(log)].parse_offset == log.stat().st_size - len(
+            orjson.dumps(last)
+        )
+        assert indexed(index) == fresh_index(home, tmp_path / "unterminated")
+
+    parses.clear()
+    append(log, b"\n")
+    assert index_in_new_object(db, home).resumed == 1
+    assert parses == []
+    with LocalIndex.open(db) as index:
+        assert indexed(index) == fresh_index(home, tmp_path / "terminated")
+
+
+@pytest.mark.usefixtures("resume_any_size")
+def test_full_parses_a_grown_log_from_the_start(corpus: Path, home: Path, tmp_path: Path) -> None:
+    log, rest = half_written_log(corpus, home)
+    db = tmp_path / "data" / "local.db"
+    rest = seen_growing(db, home, log, rest)
+    with LocalIndex.open(db) as index:
+        append(log, rest)
+        report = index_sources(index, sources(home), full=True)
+        assert (report.updated, report.resumed) == (1, 0)
+        assert indexed(index) == fresh_index(home, tmp_path)
+
+
+@pytest.mark.usefixtures("resume_any_size")
+def test_a_parse_that_cannot_be_saved_is_parsed_whole_the_next_time(
+    corpus: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(live: IncrementalParse, file: Path) -> None:
+        raise TypeError("cannot pickle 'generator' object")
+
+    monkeypatch.setattr(IncrementalParse, "save", refuse)
+    log, rest = half_written_log(corpus, home)
+    db = tmp_path / "data" / "local.db"
+    rest = seen_growing(db, home, log, rest)
+    with LocalIndex.open(db) as index:
+        assert not index.parse_state_file(str(log)).exists()
+        append(log, rest)
+        report = index_sources(index, sources(home))
+        assert (report.updated, report.resumed, report.failed) == (1, 0, 0)
+        assert indexed(index) == fresh_index(home, tmp_path)
+
+
+@pytest.mark.usefixtures("resume_any_size")
+def test_a_removed_log_takes_its_saved_parse_with_it(
+    corpus: Path, home: Path, tmp_path: Path
+) -> None:
+    log, rest = half_written_log(corpus, home)
+    db = tmp_path / "data" / "local.db"
+    seen_growing(db, home, log, rest)
+    with LocalIndex.open(db) as index:
+        state = index.parse_state_file(str(log))
+        assert state.is_file()
+        log.unlink()
+        assert index_sources(index, sources(home)).removed == 1
+        assert not state.exists()
+
+
+@pytest.mark.usefixtures("resume_any_size")
+def test_a_log_indexed_for_the_first_time_saves_no_parse(
+    corpus: Path, home: Path, index: LocalIndex
+) -> None:
+    log, _ = half_written_log(corpus, home)
+    assert index_sources(index, sources(home)).added == 1
+    assert not index.parse_state_file(str(log)).exists()
+
+
+def test_logs_smaller_than_resume_min_bytes_keep_no_saved_parse(
+    corpus_home: Path, index: LocalIndex
+) -> None:
+    found = sources(corpus_home)
+    assert all(source.path.stat().st_size < indexer.RESUME_MIN_BYTES for source in found)
+    index_sources(index, found)
+    assert not index.parse_state_file(str(found[0].path)).parent.exists()

@@ -6,10 +6,13 @@ rebuilt. Reading it never imports the HAIL model (pydantic), so listings start f
 Layout: ``sources`` holds one row per session file, folder or database with the stat it had
 when it was read; ``sessions`` one row per session read from it (a source can hold several:
 sub-agents, Cursor databases, Aider runs); ``sessions_fts`` the searchable text of each session.
+Beside the file, ``parse-state/`` keeps the saved parses of large append-only logs, from which
+the indexer reads on when they grow (``IncrementalParse.save``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DB_FILENAME = "local.db"
+PARSE_STATE_DIRNAME = "parse-state"
 BUSY_TIMEOUT_MS = 30_000
 """How long a writer waits for another process's transaction before giving up."""
 
@@ -75,7 +79,8 @@ class SourceState:
     mtime_ns: int
     inode: int
     parse_offset: int = 0
-    """Bytes of the source read (its size when read: changed sources are re-read whole)."""
+    """Where a resumed parse of the log goes on from: the end of its last complete line read
+    (the size when read, for a source parsed whole every time it changes)."""
     parse_error: str | None = None
 
     def same_file(self, other: SourceState) -> bool:
@@ -268,13 +273,22 @@ class LocalIndex:
             self.db.execute("DELETE FROM sessions WHERE source_path = ?", (source.path,))
 
     def remove_sources(self, paths: Iterable[str]) -> int:
-        """Forget sources (and their sessions); returns how many were indexed."""
-        removed = 0
+        """Forget sources (their sessions and saved parses too); returns how many were indexed."""
+        removed: list[str] = []
         with self._write():
             for path in paths:
                 self.db.execute("DELETE FROM sessions WHERE source_path = ?", (path,))
-                removed += self.db.execute("DELETE FROM sources WHERE path = ?", (path,)).rowcount
-        return removed
+                if self.db.execute("DELETE FROM sources WHERE path = ?", (path,)).rowcount:
+                    removed.append(path)
+        for path in removed:
+            self.parse_state_file(path).unlink(missing_ok=True)
+        return len(removed)
+
+    def parse_state_file(self, source_path: str) -> Path:
+        """Where the saved parse of the log at ``source_path`` is kept: in ``parse-state/``
+        beside the index, named by a digest of the path."""
+        name = hashlib.blake2b(os.fsencode(source_path), digest_size=16).hexdigest()
+        return self.path.with_name(PARSE_STATE_DIRNAME) / f"{name}.pickle"
 
     def source_cwd(self, path: str) -> str | None:
         """The working directory of the main session read from the source at ``path``."""
