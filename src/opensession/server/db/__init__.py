@@ -1,0 +1,1 @@
+"""The server's database: tables (SQLAlchemy Core), engines, and Alembic migrations."""
