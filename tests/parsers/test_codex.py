@@ -543,6 +543,24 @@ def test_shell_calls_their_commands_and_exit_codes(tmp_path: Path) -> None:
     assert_valid(session, 11)
 
 
+def test_shell_calls_without_a_command_are_tool_calls(tmp_path: Path) -> None:
+    rollout = Rollout()
+    rollout.call("shell", {"command": ["bash", "-lc", ""]}, "c1")
+    rollout.call("exec_command", {"cmd": ["git", "log", "-1"]}, "c2")
+    rollout.call("exec_command", {"workdir": "/x"}, "c3")
+    rollout.call("shell_command", {"command": None, "cmd": "ignored"}, "c4")
+    session = parse(tmp_path, rollout)
+    empty, listed, missing, null = session.events
+    assert empty.event_type == m.ToolCall(data=m.NameData(name="shell"))
+    assert empty.content.blocks == [m.JsonBlock(data={"command": ["bash", "-lc", ""]})]
+    assert listed.event_type == m.ShellCommand(data=m.ShellCommandData(command="git log -1"))
+    assert listed.content.blocks == [m.CodeBlock(code="git log -1", language="bash")]
+    assert missing.event_type == m.ToolCall(data=m.NameData(name="exec_command"))
+    assert missing.content.blocks == [m.JsonBlock(data={"workdir": "/x"})]
+    assert null.event_type == m.ToolCall(data=m.NameData(name="shell_command"))
+    assert_valid(session, 5)
+
+
 def test_exec_command_end_and_patch_apply_end_are_folded_into_their_call(tmp_path: Path) -> None:
     patch = "*** Begin Patch\n*** Delete File: old.txt\n*** End Patch"
     rollout = Rollout()
@@ -973,6 +991,59 @@ def test_incremental_parse_does_not_touch_handed_out_events(tmp_path: Path) -> N
     assert first.events[0].event_type.data.exit_code is None
     assert second.events[0].event_type.data.exit_code == 1
     assert second.model_dump() == PARSER.parse(path).session.model_dump()
+
+
+def test_incremental_parse_does_not_touch_handed_out_attributes(tmp_path: Path) -> None:
+    rollout = Rollout().call("exec_command", {"cmd": "make"}, "c1")
+    path = rollout.write(tmp_path / "rollout.jsonl")
+    incremental = IncrementalParse(PARSER, path)
+    first = incremental.update().session
+    with path.open("ab") as stream:
+        record = {
+            "timestamp": "2026-02-23T12:01:00Z",
+            "type": "event_msg",
+            "payload": {"type": "token_count", "input_tokens": 5, "output_tokens": 1},
+        }
+        stream.write(orjson.dumps(record) + b"\n")
+    second = incremental.update().session
+    assert first.events[0].attributes == {"semantic.call_id": "c1"}
+    assert second.events[0].attributes == {
+        "semantic.call_id": "c1",
+        "input_tokens": 5,
+        "output_tokens": 1,
+    }
+    assert second.model_dump() == PARSER.parse(path).session.model_dump()
+
+
+# --- the models built ---
+
+
+def test_events_are_what_validating_their_fields_makes(corpus: Path, tmp_path: Path) -> None:
+    """Events and their content are built without validation: each must equal what validating
+    the fields it counts as set makes (the others keep their defaults)."""
+    rollout = Rollout().assistant("first").assistant("early")
+    rollout.records[2]["timestamp"] = "2026-02-23T11:00:00Z"  # gets a source.timestamp
+    rollout.event(type="task_started", turn_id="t1")
+    rollout.call("exec_command", {"cmd": "false"}, "c1")
+    rollout.event(type="exec_command_end", call_id="c1", exit_code=1, duration={"secs": 2})
+    rollout.output("c1", "failed")
+    rollout.event(type="task_complete", turn_id="t1")
+    sessions = [parse(tmp_path, rollout), PARSER.parse(corpus / LOCALPUSH / SECOND).session]
+    for model in (
+        part for session in sessions for event in session.events for part in (event, event.content)
+    ):
+        again = type(model).model_validate(
+            {name: getattr(model, name) for name in model.model_fields_set}
+        )
+        assert again == model
+        assert again.model_fields_set == model.model_fields_set
+    assert {"task_id", "duration_ms", "attributes"} <= {
+        name for event in sessions[0].events for name in event.model_fields_set
+    }
+    event = sessions[0].events[0]
+    event.attributes["kept"] = True  # mutable as a validated event is
+    event.timestamp = START
+    assert event.model_copy().model_dump()["attributes"]["kept"] is True
 
 
 # --- detection ---
