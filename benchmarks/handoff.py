@@ -6,6 +6,7 @@ and is indexed once. Then, wall time with Python start-up, best of 3:
 - ``opensession session handoff --last 6 --format json`` (the index brought up to date first,
   then 6 sessions parsed, summarised and merged);
 - the same as Markdown with ``--validate``;
+- the 6 largest session files named as files (parsing dominates);
 - in process: building and merging the 6 summaries from parsed sessions (the handoff's own
   cost, parsing excluded).
 
@@ -48,13 +49,15 @@ def main() -> None:
             best = float("inf")
             for _ in range(3):
                 start = time.perf_counter()
-                command = [str(executable), "session", "handoff", "--last", "6", *args]
+                command = [str(executable), "session", "handoff", *args]
                 subprocess.run(command, env=env, cwd=home, check=True, capture_output=True)
                 best = min(best, time.perf_counter() - start)
             return best
 
-        json_wall = wall("--format", "json")
-        md_wall = wall("--validate")
+        json_wall = wall("--last", "6", "--format", "json")
+        md_wall = wall("--last", "6", "--validate")
+        largest = sorted(home.rglob("*.jsonl"), key=lambda path: path.stat().st_size)[-6:]
+        large_wall = wall("--format", "json", *map(str, largest))
         with LocalIndex.open(home / ".opensession" / "data" / "local.db") as index:
             sessions = [load_session(s) for s in resolve_recent(index, 6, cwd=home)]
         start = time.perf_counter()
@@ -63,6 +66,8 @@ def main() -> None:
         events = sum(len(session.events) for session in sessions)
         print(f"handoff --last 6 --format json   {json_wall * 1000:7.0f} ms wall (target < 1000)")
         print(f"handoff --last 6 --validate (md) {md_wall * 1000:7.0f} ms wall")
+        size = sum(path.stat().st_size for path in largest) / 1e6
+        print(f"handoff of the 6 largest files   {large_wall * 1000:7.0f} ms wall ({size:.0f} MB)")
         print(f"build + merge, in process        {build * 1000:7.1f} ms for {events:,} events")
 
 

@@ -15,6 +15,10 @@ import jwt
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
 API_KEY_PREFIX = "osk_"
+# How long a replaced API key keeps working, so running daemons can be given the new one.
+API_KEY_GRACE = timedelta(days=7)
+# What of a key is kept in clear to tell keys apart: ``osk_`` and 8 of its 32 hex digits.
+API_KEY_DISPLAY_LENGTH = len(API_KEY_PREFIX) + 8
 _ISSUER = "opensession"
 
 

@@ -17,7 +17,7 @@ from opensession.server.auth.tokens import (
 )
 from opensession.server.context import ServerContext, server_context
 from opensession.server.db.schema import api_keys, users
-from opensession.server.errors import ApiError, unauthorized
+from opensession.server.errors import ApiError, forbidden, unauthorized
 
 
 @dataclass(frozen=True)
@@ -92,5 +92,14 @@ def required_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     return user
 
 
+def signed_in_user(user: Annotated[User, Depends(required_user)]) -> User:
+    """The user of a JWT access token; 403 for an API key, which cannot manage the account
+    (issue keys, change the password), so a leaked key cannot take the account over."""
+    if user.via_api_key:
+        raise forbidden("this needs the access token of a sign-in, not an API key")
+    return user
+
+
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 RequiredUser = Annotated[User, Depends(required_user)]
+SignedInUser = Annotated[User, Depends(signed_in_user)]
