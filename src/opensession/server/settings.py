@@ -34,6 +34,11 @@ class ServerSettings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     ingest_max_bytes: int = DEFAULT_INGEST_MAX_BYTES
     ingest_timeout_seconds: float = 10.0
+    github_raw_base: str = "https://raw.githubusercontent.com"
+    """Where ingest preview fetches GitHub files from; tests point it at a local server."""
+    ingest_allow_private_hosts: bool = False
+    """Let ingest preview fetch from loopback and private addresses: only for tests, whose
+    ``github_raw_base`` is a local server. Off, a host resolving to one is refused (SSRF)."""
     public_url: str | None = None
     """The address users reach the server at, for the ``url`` of uploaded sessions."""
 
