@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from opensession import __version__
 from opensession.server.blobs import BlobStore
@@ -12,6 +13,9 @@ from opensession.server.db.migrate import upgrade
 from opensession.server.errors import install_error_handlers
 from opensession.server.routes import auth, docs, ingest, meta, sessions
 from opensession.server.settings import ServerSettings
+from opensession.server.web import account_pages, list_pages, session_page, share_pages
+from opensession.server.web.auth import web_user_middleware
+from opensession.server.web.templating import static_dir
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -31,4 +35,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (meta.router, auth.router, sessions.router, ingest.router, docs.router):
         app.include_router(router)
+    for page_router in (
+        list_pages.router,
+        session_page.router,
+        account_pages.router,
+        share_pages.router,
+    ):
+        app.include_router(page_router)
+    app.mount("/static", StaticFiles(directory=static_dir(app.state.context)), name="static")
+    app.middleware("http")(web_user_middleware)
     return app
