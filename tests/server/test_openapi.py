@@ -44,7 +44,7 @@ def test_no_generated_request_makes_the_server_fail(live: LiveServer, tmp_path: 
             "20261125",
             "--generation-deterministic",
             "--workers",
-            "2",
+            "1",
             "--no-color",
             "--report-dir",
             str(tmp_path),

@@ -143,12 +143,29 @@ sessions = Table(
     # The sha256 of the gzip-stored HAIL JSONL body in the blob store.
     Column("body_key", String(64), nullable=False),
     Column("body_size", Integer, nullable=False),
+    # Where the uploader keeps the body too (a git branch, a gist), as the upload named it.
+    Column("body_url", Text),
     UniqueConstraint("user_id", "session_id"),
+    # One per sort, for all public sessions and for one tool; created_at last in the first two
+    # so that a time range is checked on the index entry.
     Index(None, "is_public", "created_at"),
-    Index(None, "is_public", "session_score"),
-    Index(None, "is_public", "duration_seconds"),
+    Index(None, "is_public", "session_score", "message_count", "created_at"),
+    Index(None, "is_public", "duration_seconds", "created_at"),
     Index(None, "tool", "created_at"),
+    Index(None, "tool", "session_score", "message_count"),
+    Index(None, "tool", "duration_seconds"),
+    Index(None, "user_id", "is_public", "created_at"),
     Index(None, "body_key"),
+)
+
+# How many sessions each tool has, public and private: triggers on ``sessions`` keep it exact
+# (migration 0002), so listing pages need not count the whole table.
+session_counts = Table(
+    "session_counts",
+    metadata,
+    Column("tool", String(64), primary_key=True),
+    Column("is_public", Boolean, primary_key=True),
+    Column("session_count", BigInteger, nullable=False),
 )
 
 session_links = Table(
