@@ -2,8 +2,9 @@
 
 The source is markdown kept beside this module: ``chapters/index.md`` (the page's title and
 introduction) and one ``chapters/NN-name.md`` per chapter, each opening with a ``## title`` and
-a one-paragraph summary, its sections under ``###``. It is rendered once into one HTML page with
-chapter cards and a table of contents; the markdown source is the files joined in order.
+a one-paragraph summary, its sections under ``###``. It is rendered once into the parts of an
+HTML page (the web UI's ``docs.html``: chapter cards and a table of contents); the markdown
+source is the files joined in order.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 _CHAPTER_FILE = re.compile(r"\d\d-[a-z-]+\.md")
-_PAGE_IDS = ("contents", "chapters")
-"""Element ids of the page template itself, never given to a heading."""
+_PAGE_IDS = ("main", "contents", "chapters")
+"""Element ids of the page template itself (and its base), never given to a heading."""
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,6 @@ def documentation() -> Documentation:
         chapters=chapters,
         markdown="\n".join([introduction, *(text for _, text in sources)]),
     )
-
-
-@cache
-def page_html() -> str:
-    """The documentation as one HTML page."""
-    return _templates.get_template("page.html").render(docs=documentation())
 
 
 def llms_txt(routes: list[RouteSummary], capabilities: dict[str, object]) -> str:

@@ -136,15 +136,14 @@ def _email(text: str) -> str:
     return email
 
 
-def _client_address(request: Request) -> str:
+def client_address(request: Request) -> str:
     """The caller's IP address (uvicorn puts a trusted proxy's ``X-Forwarded-For`` here)."""
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/register")
-def register(body: RegisterRequest, request: Request, context: Context) -> TokenResponse:
-    """Create an account (email, password, nickname) and sign it in. An address may try 10
-    times an hour; past that it gets 429."""
+def create_account(context: ServerContext, body: RegisterRequest, address: str) -> TokenResponse:
+    """A new account, signed in: its tokens. 400 naming the field that is not acceptable, 409
+    when the email or nickname is taken, 429 past 10 accounts an hour from ``address``."""
     email = _email(body.email)
     nickname = body.nickname.strip()
     if not _NICKNAME.fullmatch(nickname):
@@ -155,7 +154,6 @@ def register(body: RegisterRequest, request: Request, context: Context) -> Token
     problem = password_problem(body.password)
     if problem:
         raise bad_request(f"password: {problem}", code="weak_password")
-    address = _client_address(request)
     now = datetime.now(UTC)
     with context.engine.begin() as db:
         check_limit(db, REGISTER_PER_IP, address, now)
@@ -177,13 +175,10 @@ def register(body: RegisterRequest, request: Request, context: Context) -> Token
         raise ApiError(409, "account_exists", "that email or nickname is already taken") from None
 
 
-@router.post("/login")
-def login(body: LoginRequest, request: Request, context: Context) -> TokenResponse:
-    """Sign in with email and password. After 5 failures in 15 minutes for an account, or 20
-    from an address, attempts get 429 until the window ends; signing in clears the account's
-    count."""
+def sign_in(context: ServerContext, body: LoginRequest, address: str) -> TokenResponse:
+    """Tokens for a right email and password; 401 for wrong ones, 429 after 5 failures in 15
+    minutes for the account or 20 from ``address`` (a sign-in clears the account's count)."""
     email = _email(body.email)
-    address = _client_address(request)
     now = datetime.now(UTC)
     with context.engine.connect() as db:
         check_limit(db, LOGIN_PER_ACCOUNT, email, now)
@@ -205,12 +200,11 @@ def login(body: LoginRequest, request: Request, context: Context) -> TokenRespon
         return issue_tokens(context, db, row.id, row.nickname)
 
 
-@router.post("/refresh")
-def refresh(body: RefreshRequest, context: Context) -> TokenResponse:
-    """New tokens for a refresh token, which stops working. Presenting a used one again ends
-    every session of its account (someone else has a copy); expired or unknown ones get 401."""
+def rotate_tokens(context: ServerContext, refresh_token: str) -> TokenResponse:
+    """New tokens for a live refresh token, which stops working; 401 otherwise (a rotated one
+    presented again ends every session of its account first)."""
     with context.engine.begin() as db:
-        user_id = rotate_refresh_token(db, body.refresh_token, datetime.now(UTC))
+        user_id = rotate_refresh_token(db, refresh_token, datetime.now(UTC))
         if not isinstance(user_id, ApiError):
             nickname = db.execute(select(users.c.nickname).where(users.c.id == user_id)).scalar()
             return issue_tokens(context, db, user_id, str(nickname))
@@ -218,12 +212,39 @@ def refresh(body: RefreshRequest, context: Context) -> TokenResponse:
     raise user_id
 
 
+def sign_out(context: ServerContext, refresh_token: str, user_id: str) -> None:
+    """Ends the session of ``refresh_token`` if it is one of ``user_id``'s."""
+    with context.engine.begin() as db:
+        revoke_refresh_token(db, refresh_token, user_id)
+
+
+@router.post("/register")
+def register(body: RegisterRequest, request: Request, context: Context) -> TokenResponse:
+    """Create an account (email, password, nickname) and sign it in. An address may try 10
+    times an hour; past that it gets 429."""
+    return create_account(context, body, client_address(request))
+
+
+@router.post("/login")
+def login(body: LoginRequest, request: Request, context: Context) -> TokenResponse:
+    """Sign in with email and password. After 5 failures in 15 minutes for an account, or 20
+    from an address, attempts get 429 until the window ends; signing in clears the account's
+    count."""
+    return sign_in(context, body, client_address(request))
+
+
+@router.post("/refresh")
+def refresh(body: RefreshRequest, context: Context) -> TokenResponse:
+    """New tokens for a refresh token, which stops working. Presenting a used one again ends
+    every session of its account (someone else has a copy); expired or unknown ones get 401."""
+    return rotate_tokens(context, body.refresh_token)
+
+
 @router.post("/logout")
 def logout(body: RefreshRequest, user: RequiredUser, context: Context) -> Ok:
     """End the session of a refresh token of the caller's (another's is left alone). Access
     tokens already issued work until they expire (at most 15 minutes)."""
-    with context.engine.begin() as db:
-        revoke_refresh_token(db, body.refresh_token, user.id)
+    sign_out(context, body.refresh_token, user.id)
     return Ok()
 
 

@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from opensession.server.context import ServerContext, server_context
-from opensession.server.docs import RouteSummary, documentation, llms_txt, page_html
+from opensession.server.docs import RouteSummary, documentation, llms_txt
 from opensession.server.routes.meta import capabilities
+from opensession.server.web.templating import render_page
 
 router = APIRouter(tags=["docs"])
 Context = Annotated[ServerContext, Depends(server_context)]
 
 _HEADERS = {"Vary": "Accept", "Cache-Control": "public, max-age=300"}
+# The HTML page shows who is signed in (and a form token): no shared cache may keep it.
+_PAGE_HEADERS = {"Vary": "Accept", "Cache-Control": "private, no-cache"}
 _MARKDOWN = "text/markdown; charset=utf-8"
 
 
@@ -42,11 +45,13 @@ def prefers_markdown(accept: str) -> bool:
     response_class=HTMLResponse,
     responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}},
 )
-def docs(request: Request) -> Response:
+def docs(request: Request, context: Context) -> Response:
     """The documentation: an HTML page, or its markdown source for ``Accept: text/markdown``."""
     if prefers_markdown(request.headers.get("accept", "")):
         return Response(documentation().markdown, media_type=_MARKDOWN, headers=_HEADERS)
-    return HTMLResponse(page_html(), headers=_HEADERS)
+    page = render_page(request, context, "docs.html", docs=documentation())
+    page.headers.update(_PAGE_HEADERS)
+    return page
 
 
 @router.get("/llms.txt", response_class=PlainTextResponse)
