@@ -43,7 +43,7 @@ class LiveServer:
         return body
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -84,7 +84,7 @@ def start_server(tmp_path: Path, database_url: str | None) -> Iterator[Callable[
                 data_dir=tmp_path / f"data{len(started)}",
                 jwt_secret=JWT_SECRET,
                 database_url=database_url,
-                port=_free_port(),
+                port=free_port(),
             ),
             **overrides,
         )

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
+
+import httpx
 
 from opensession import __version__
-from tests.server.conftest import LiveServer
+from tests.server.conftest import LiveServer, free_port
 
 
 def test_health(live: LiveServer) -> None:
@@ -47,3 +54,35 @@ def test_register_then_login(live: LiveServer) -> None:
     )
     assert wrong.status_code == 401
     assert wrong.json()["code"] == "invalid_credentials"
+
+
+def test_the_command_starts_with_zero_configuration(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OPENSESSION_", "JWT_SECRET"))
+    }
+    env["PORT"] = str(port)
+    executable = Path(sys.executable).with_name("opensession-server")
+    server = subprocess.Popen(
+        [str(executable)], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}" in first
+        assert str(tmp_path / "data") in server.stdout.readline()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.1)
+        assert health.json()["status"] == "ok"
+        assert (tmp_path / "data" / "opensession.db").is_file()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
