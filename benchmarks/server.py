@@ -404,22 +404,30 @@ def main() -> None:
     options.add_argument("--uploads", type=int, default=300, help="uploads per body form")
     options.add_argument("--upload-clients", type=int, default=4, help="concurrent uploaders")
     arguments = options.parse_args()
+    with seeded_server(arguments.database_url, arguments.count, arguments.workers) as (port, token):
+        run_lists(port, token, arguments.requests, arguments.clients, arguments.rate)
+        run_uploads(port, token, arguments.uploads, arguments.upload_clients)
+
+
+@contextmanager
+def seeded_server(database_url: str | None, count: int, workers: int) -> Iterator[tuple[int, str]]:
+    """A live server (``workers`` uvicorn processes) on a fresh database of ``count`` seeded
+    sessions: its port, and an access token of the first seeded user."""
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
-        with database(arguments.database_url, data_dir) as url:
+        with database(database_url, data_dir) as url:
             engine = make_engine(url)
             upgrade(engine)
             start = time.perf_counter()
-            user_ids = seed(engine, BlobStore(data_dir / "blobs"), arguments.count)
+            user_ids = seed(engine, BlobStore(data_dir / "blobs"), count)
             seconds = time.perf_counter() - start
             engine.dispose()
-            where = "PostgreSQL" if arguments.database_url else "SQLite"
-            print(f"{where}: {arguments.count} sessions seeded in {seconds:.1f}s")
+            where = "PostgreSQL" if database_url else "SQLite"
+            print(f"{where}: {count} sessions seeded in {seconds:.1f}s")
             token = issue_access_token(JWT_SECRET, user_ids[0])
-            with serve(data_dir, url, arguments.workers) as port:
-                print(f"uvicorn, {arguments.workers} workers, on {os.cpu_count()} CPUs")
-                run_lists(port, token, arguments.requests, arguments.clients, arguments.rate)
-                run_uploads(port, token, arguments.uploads, arguments.upload_clients)
+            with serve(data_dir, url, workers) as port:
+                print(f"uvicorn, {workers} workers, on {os.cpu_count()} CPUs")
+                yield port, token
 
 
 if __name__ == "__main__":

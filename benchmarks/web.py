@@ -22,16 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
-import time
-from pathlib import Path
 
-from opensession.server.auth.tokens import issue_access_token
-from opensession.server.blobs import BlobStore
-from opensession.server.db.engine import make_engine
-from opensession.server.db.migrate import upgrade
-from server import JWT_SECRET, database, load, seed, serve
+from server import load, seeded_server
 
 
 def cases(token: str) -> list[tuple[str, str, dict[str, str], float]]:
@@ -75,21 +67,8 @@ def main() -> None:
     options.add_argument("--clients", type=int, default=16, help="concurrent connections")
     options.add_argument("--requests", type=int, default=1000, help="requests per case")
     arguments = options.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        data_dir = Path(folder)
-        with database(arguments.database_url, data_dir) as url:
-            engine = make_engine(url)
-            upgrade(engine)
-            start = time.perf_counter()
-            user_ids = seed(engine, BlobStore(data_dir / "blobs"), arguments.count)
-            seconds = time.perf_counter() - start
-            engine.dispose()
-            where = "PostgreSQL" if arguments.database_url else "SQLite"
-            print(f"{where}: {arguments.count} sessions seeded in {seconds:.1f}s")
-            token = issue_access_token(JWT_SECRET, user_ids[0])
-            with serve(data_dir, url, arguments.workers) as port:
-                print(f"uvicorn, {arguments.workers} workers, on {os.cpu_count()} CPUs")
-                run(port, token, arguments.requests, arguments.clients)
+    with seeded_server(arguments.database_url, arguments.count, arguments.workers) as (port, token):
+        run(port, token, arguments.requests, arguments.clients)
 
 
 if __name__ == "__main__":
