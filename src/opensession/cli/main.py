@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 
 from opensession import __version__
+from opensession.cli.account import account
+from opensession.cli.config import config
 from opensession.cli.docs import docs
 from opensession.cli.index import index
 from opensession.cli.parse import discover, parse
+from opensession.cli.publish import publish
 from opensession.cli.session import session
 from opensession.cli.validate import validate
 from opensession.cli.views import log, search, show, stats
@@ -39,3 +42,6 @@ cli.add_command(show)
 cli.add_command(search)
 cli.add_command(stats)
 cli.add_command(session)
+cli.add_command(publish)
+cli.add_command(config)
+cli.add_command(account)
