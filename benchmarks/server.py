@@ -426,7 +426,11 @@ def seeded_server(database_url: str | None, count: int, workers: int) -> Iterato
             print(f"{where}: {count} sessions seeded in {seconds:.1f}s")
             token = issue_access_token(JWT_SECRET, user_ids[0])
             with serve(data_dir, url, workers) as port:
-                print(f"uvicorn, {workers} workers, on {os.cpu_count()} CPUs")
+                load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+                print(
+                    f"uvicorn, {workers} workers, on {os.cpu_count()} CPUs (load average "
+                    f"{load}: other work on the machine skews the figures)"
+                )
                 yield port, token
 
 
