@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -150,10 +151,18 @@ def test_a_corrupt_index_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
 
 
 def damage_pages(database: Path) -> None:
-    """Garbage over the second half of the file: it still opens, reading sessions fails."""
+    """Garbage over the pages of the sessions and sources tables: the file still opens (its
+    schema is intact), reading sessions fails."""
+    with sqlite3.connect(database) as db:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        roots = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name IN ('sessions', 'sources')"
+        ).fetchall()
+    db.close()
     data = bytearray(database.read_bytes())
-    middle = len(data) // 2
-    data[middle:] = b"\xa5" * (len(data) - middle)
+    for (root,) in roots:
+        start = (root - 1) * page_size
+        data[start : start + page_size] = b"\xa5" * page_size
     database.write_bytes(bytes(data))
 
 

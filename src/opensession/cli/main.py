@@ -7,6 +7,7 @@ import click
 from opensession import __version__
 from opensession.cli.account import account
 from opensession.cli.config import config
+from opensession.cli.daemon import daemon
 from opensession.cli.docs import docs
 from opensession.cli.index import index
 from opensession.cli.parse import discover, parse
@@ -45,3 +46,4 @@ cli.add_command(session)
 cli.add_command(publish)
 cli.add_command(config)
 cli.add_command(account)
+cli.add_command(daemon)

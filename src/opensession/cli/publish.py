@@ -7,9 +7,8 @@ shows what would be sent and what was redacted without sending anything.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 import orjson
@@ -17,8 +16,9 @@ import orjson
 if TYPE_CHECKING:
     from opensession.config.settings import Settings
     from opensession.gitnative.repo import GitRepo
-    from opensession.hail.model import Session
     from opensession.hail.sanitize import RedactionReport
+    from opensession.localdb.store import SyncState
+    from opensession.publishing import PreparedSession
 
 UPLOAD_ALL_REMOVED = (
     "'publish upload-all' was removed: publish sessions one at a time with "
@@ -29,15 +29,6 @@ NOT_CONNECTED = (
     "no server connected: run 'opensession account connect --server URL --api-key KEY', "
     "or store the session in this repository with 'opensession publish upload FILE_OR_REF --git'"
 )
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    """A sanitized session ready to leave: the session, its HAIL bytes and what was redacted."""
-
-    session: Session
-    body: bytes
-    report: RedactionReport
 
 
 @click.group()
@@ -114,28 +105,18 @@ def upload_all(args: tuple[str, ...]) -> None:
     sys.exit(2)
 
 
-def _prepare(ref: str, settings: Settings) -> _Prepared:
-    """The session ``ref`` names, sanitized as the config's privacy settings say (secrets
-    redacted unless ``redact_secrets`` is off; home paths masked with ``mask_home_paths``), as
-    HAIL bytes."""
+def _prepare(ref: str, settings: Settings) -> PreparedSession:
+    """The session ``ref`` names, sanitized as the config's privacy settings say."""
     from opensession.cli.common import open_index
-    from opensession.hail.jsonl import dumps_session
-    from opensession.hail.sanitize import SanitizeOptions, sanitize_session
     from opensession.localdb.refs import SessionRefError, load_session, resolve_session_ref
+    from opensession.publishing import ExcludedProjectError, prepare_session
 
     try:
         with open_index() as index:
             resolved = resolve_session_ref(index, ref)
-        session = load_session(resolved)
-    except SessionRefError as exc:
+        return prepare_session(load_session(resolved), settings)
+    except (SessionRefError, ExcludedProjectError) as exc:
         raise click.ClickException(str(exc)) from None
-    options = SanitizeOptions(
-        redact_secrets=settings.redact_secrets,
-        mask_home_paths=settings.mask_home_paths,
-        home_dirs=(str(Path.home()),),
-    )
-    sanitized, report = sanitize_session(session, options)
-    return _Prepared(sanitized, dumps_session(sanitized), report)
 
 
 def _current_repo() -> GitRepo:
@@ -148,85 +129,61 @@ def _current_repo() -> GitRepo:
         raise click.ClickException(str(exc)) from None
 
 
-def _metadata(session: Session) -> dict[str, Any]:
-    """The summary stored next to the session on the sessions branch."""
-    return {
-        "session_id": session.session_id,
-        "title": session.context.title,
-        "tool": session.agent.tool,
-        "model": session.agent.model,
-        "session_role": "auxiliary" if session.context.is_auxiliary else "primary",
-        "stats": session.stats.model_dump(),
-    }
-
-
-def _store_in_git(prepared: _Prepared, repo: GitRepo, remote: str | None, as_json: bool) -> None:
+def _store_in_git(
+    prepared: PreparedSession, repo: GitRepo, remote: str | None, as_json: bool
+) -> None:
     """Commit the session onto the sessions branch, push it to ``remote`` when given, and say
     what happened."""
     from opensession.gitnative.repo import GitError
-    from opensession.gitnative.session_branch import SESSIONS_BRANCH, SESSIONS_REF, store_session
+    from opensession.publishing import store_in_git
 
-    session = prepared.session
     try:
-        before = repo.resolve(SESSIONS_REF)
-        commit = store_session(repo, session.session_id, prepared.body, _metadata(session))
+        outcome = store_in_git(prepared, repo, remote)
     except (GitError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    if remote is not None:
-        try:
-            repo.run("push", "--quiet", remote, f"{SESSIONS_REF}:{SESSIONS_REF}")
-        except GitError as exc:
-            raise click.ClickException(
-                f"stored {session.session_id} at {commit[:12]} but the push to {remote} "
-                f"failed: {exc}"
-            ) from None
-    outcome = {
-        "session_id": session.session_id,
-        "branch": SESSIONS_BRANCH,
-        "commit": commit,
-        "changed": commit != before,
-        "pushed_to": remote,
-        "redactions": prepared.report.counts,
-    }
+    _record(prepared, "in_git", None)
     if as_json:
         click.echo(orjson.dumps(outcome, option=orjson.OPT_INDENT_2).decode())
         return
     verb = "stored" if outcome["changed"] else "already stored"
-    click.echo(f"{verb} {session.session_id} on {SESSIONS_BRANCH} at {commit[:12]} ({repo.root})")
+    click.echo(
+        f"{verb} {outcome['session_id']} on {outcome['branch']} at {outcome['commit'][:12]} "
+        f"({repo.root})"
+    )
     if remote is not None:
-        click.echo(f"pushed {SESSIONS_BRANCH} to {remote}")
+        click.echo(f"pushed {outcome['branch']} to {remote}")
     click.echo(_redaction_line(prepared.report))
 
 
 def _upload_to_server(
-    prepared: _Prepared, server_url: str, api_key: str, visibility: str, as_json: bool
+    prepared: PreparedSession, server_url: str, api_key: str, visibility: str, as_json: bool
 ) -> None:
-    """Upload the session to the server (the client retries network errors and 5xx answers;
-    uploading again replaces the earlier copy) and say where it is."""
-    from opensession.client import ClientError, ServerClient
+    """Upload the session and say where it is."""
+    from opensession.client import ClientError
+    from opensession.publishing import upload_to_server
 
-    session = prepared.session
     try:
-        with ServerClient(server_url, api_key or None) as client:
-            uploaded = client.upload_session(prepared.body, visibility=visibility)
+        outcome = upload_to_server(prepared, server_url, api_key, visibility=visibility)
     except (ClientError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    outcome = {
-        "session_id": session.session_id,
-        "server": server_url,
-        "id": uploaded.get("id"),
-        "url": uploaded.get("url"),
-        "visibility": visibility,
-        "redactions": prepared.report.counts,
-    }
+    _record(prepared, "uploaded", outcome["id"])
     if as_json:
         click.echo(orjson.dumps(outcome, option=orjson.OPT_INDENT_2).decode())
         return
-    click.echo(f"uploaded {session.session_id} ({visibility}): {outcome['url']}")
+    click.echo(f"uploaded {outcome['session_id']} ({visibility}): {outcome['url']}")
     click.echo(_redaction_line(prepared.report))
 
 
-def _print_dry_run(prepared: _Prepared, destination: str, as_json: bool) -> None:
+def _record(prepared: PreparedSession, state: SyncState, server_id: str | None) -> None:
+    """Note the new sync state in the local index when the session is indexed."""
+    from opensession.cli.common import open_index
+    from opensession.publishing import record_sync
+
+    with open_index() as index:
+        record_sync(index, prepared.session.session_id, state, server_id)
+
+
+def _print_dry_run(prepared: PreparedSession, destination: str, as_json: bool) -> None:
     """What would be sent where, and what was redacted; nothing is sent."""
     session = prepared.session
     summary = {

@@ -34,6 +34,14 @@ def data_dir() -> Path:
     return _xdg("XDG_DATA_HOME", ".local/share") / "opensession"
 
 
+def state_dir() -> Path:
+    """Where the daemon keeps its pid, log and health files (``~/.local/state/opensession``)."""
+    root = os.environ.get("OPENSESSION_HOME")
+    if root:
+        return Path(root) / "state"
+    return _xdg("XDG_STATE_HOME", ".local/state") / "opensession"
+
+
 def config_file() -> Path:
     """``~/.config/opensession/opensession.toml``."""
     return config_dir() / "opensession.toml"

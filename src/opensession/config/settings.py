@@ -16,6 +16,10 @@ custom_paths = ["~/.claude/projects", "~/.codex/sessions"]
 redact_secrets = true        # redact env-style secrets before anything leaves the machine
 mask_home_paths = false      # replace the home directory in paths with ~
 exclude_projects = []        # projects (paths or glob patterns) never published
+
+[daemon]
+repos = []                   # repositories whose sessions the daemon uploads
+all_repos = false            # upload every session, whatever its repository
 ```
 
 Comments in the file are not kept when it is written.
@@ -48,6 +52,8 @@ class Settings:
     redact_secrets: bool = True
     mask_home_paths: bool = False
     exclude_projects: list[str] = field(default_factory=list)
+    daemon_repos: list[Path] = field(default_factory=list)
+    daemon_all_repos: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
     """The whole file as read, so keys this version does not know are kept when saving."""
 
@@ -60,8 +66,12 @@ KEYS: dict[str, tuple[str, type]] = {
     "privacy.redact_secrets": ("redact_secrets", bool),
     "privacy.mask_home_paths": ("mask_home_paths", bool),
     "privacy.exclude_projects": ("exclude_projects", list),
+    "daemon.repos": ("daemon_repos", list),
+    "daemon.all_repos": ("daemon_all_repos", bool),
 }
 """Every key of the file this version knows: ``section.key`` → (``Settings`` field, type)."""
+
+_PATH_LISTS = frozenset({"custom_paths", "daemon_repos"})
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -80,6 +90,7 @@ def load_settings(path: Path | None = None) -> Settings:
     identity = _table(raw, "identity", path)
     watchers = _table(raw, "watchers", path)
     privacy = _table(raw, "privacy", path)
+    daemon = _table(raw, "daemon", path)
     return Settings(
         server_url=_string(server, "server", "url", path),
         api_key=_string(server, "server", "api_key", path),
@@ -91,6 +102,11 @@ def load_settings(path: Path | None = None) -> Settings:
         redact_secrets=_bool(privacy, "privacy", "redact_secrets", True, path),
         mask_home_paths=_bool(privacy, "privacy", "mask_home_paths", False, path),
         exclude_projects=_strings(privacy, "privacy", "exclude_projects", path, "strings"),
+        daemon_repos=[
+            Path(item).expanduser()
+            for item in _strings(daemon, "daemon", "repos", path, "paths (strings)")
+        ],
+        daemon_all_repos=_bool(daemon, "daemon", "all_repos", False, path),
         raw=raw,
     )
 
@@ -131,7 +147,7 @@ def settings_document(settings: Settings) -> dict[str, Any]:
         section, option = key.split(".")
         value = getattr(settings, name)
         table = document.get(section)
-        if name == "custom_paths":
+        if name in _PATH_LISTS:
             value = _written_paths(value, table.get(option) if isinstance(table, dict) else None)
         if not isinstance(table, dict):
             table = document[section] = {}
@@ -164,7 +180,7 @@ def with_value(settings: Settings, key: str, text: str) -> Settings:
         value = word in _TRUE
     elif kind is list:
         value = _list(key, text)
-        if name == "custom_paths":
+        if name in _PATH_LISTS:
             value = [Path(item).expanduser() for item in value]
     else:
         value = text.strip()

@@ -63,6 +63,8 @@ class IndexReport:
     """Sessions written by this run (sub-agents included)."""
     errors: list[SourceFailure] = field(default_factory=list)
     """Every failed source, with its error: new failures and earlier ones not retried."""
+    changed: list[str] = field(default_factory=list)
+    """The sources added or updated by this run, whose sessions were written anew."""
 
     @property
     def total(self) -> int:
@@ -110,7 +112,8 @@ def index_sources(
     from opensession.parsers.base import SessionParseError
 
     report = IndexReport()
-    known = index.source_states()
+    # Without pruning only the sources given matter (the daemon indexes a few at a time).
+    known = index.source_states(None if prune else (str(source.path) for source in sources))
     seen: set[str] = set()
     for done, source in enumerate(sources, start=1):
         path = str(source.path)
@@ -145,6 +148,7 @@ def index_sources(
                 if offset is not None:
                     state = replace(state, parse_offset=offset)
                 index.store_source(state, result.sessions)
+                report.changed.append(path)
                 report.resumed += resumed
                 report.sessions += len(result.sessions)
                 if before is None:

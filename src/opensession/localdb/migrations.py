@@ -89,7 +89,47 @@ def m001_sources_sessions_fts(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_sources_sessions_fts,)
+def m002_daemon_uploads(db: sqlite3.Connection) -> None:
+    """The daemon's work: sessions waiting to be uploaded, which version of each session each
+    server has, and sources an agent hook asked to be read now."""
+    db.execute(
+        """
+        CREATE TABLE upload_queue (
+            session_id TEXT PRIMARY KEY,
+            generation INTEGER NOT NULL DEFAULT 1,
+            queued_at REAL NOT NULL,
+            due_at REAL NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX upload_queue_due ON upload_queue (due_at)")
+    db.execute(
+        """
+        CREATE TABLE uploads (
+            session_id TEXT NOT NULL,
+            server_url TEXT NOT NULL,
+            server_id TEXT NOT NULL,
+            event_count INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            uploaded_at TEXT NOT NULL,
+            PRIMARY KEY (session_id, server_url)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE pending_sources (
+            path TEXT PRIMARY KEY,
+            tool TEXT NOT NULL,
+            requested_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_sources_sessions_fts, m002_daemon_uploads)
 """Every migration, in order; the schema version is the number applied."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -237,12 +237,19 @@ class LocalIndex:
 
     # --- sources (the indexer's side) ---
 
-    def source_states(self) -> dict[str, SourceState]:
-        """Every indexed source by path, as last read."""
-        rows = self.db.execute(
-            "SELECT path, tool, size, mtime_ns, inode, parse_offset, parse_error FROM sources"
-        )
-        return {row[0]: SourceState(*row) for row in rows}
+    def source_states(self, paths: Iterable[str] | None = None) -> dict[str, SourceState]:
+        """The indexed sources by path, as last read: every one, or those of ``paths``."""
+        sql = "SELECT path, tool, size, mtime_ns, inode, parse_offset, parse_error FROM sources"
+        if paths is None:
+            return {row[0]: SourceState(*row) for row in self.db.execute(sql)}
+        states: dict[str, SourceState] = {}
+        wanted = list(paths)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.execute(f"{sql} WHERE path IN ({marks})", chunk)
+            states.update((row[0], SourceState(*row)) for row in rows)
+        return states
 
     def store_source(self, source: SourceState, sessions: Sequence[Session]) -> None:
         """Record ``source`` and make ``sessions`` its sessions, in one transaction: sessions it

@@ -1,0 +1,1 @@
+"""Tests of the daemon, its queue, hooks and stream-push."""

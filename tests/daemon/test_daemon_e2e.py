@@ -1,0 +1,157 @@
+"""The daemon end to end: the installed command, a real server process, a real daemon process
+watching a real folder on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import orjson
+import pytest
+
+from tests.daemon.conftest import DaemonHome, ServerProcess, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def _events_on_server(server: ServerProcess, session_id: str) -> list[int]:
+    return [s["event_count"] for s in server.sessions() if s["session_id"] == session_id]
+
+
+def test_sessions_reach_the_server_and_an_update_made_while_it_is_down_arrives_once(
+    daemon_home: DaemonHome, server: ServerProcess
+) -> None:
+    daemon_home.connect(server)
+    daemon_home.projects.mkdir(parents=True)
+    started = daemon_home.opensession("daemon", "start", "--repo", str(daemon_home.repo))
+    assert started.returncode == 0, started.stderr
+    assert f"uploading sessions of {daemon_home.repo.resolve()}" in started.stdout
+
+    written = time.monotonic()
+    daemon_home.append("live-1", "first question")
+    wait_for(lambda: _events_on_server(server, "live-1") == [1], 5, "the session on the server")
+    assert time.monotonic() - written < 5
+
+    server.stop()
+    daemon_home.append("live-1", "second question")
+    daemon_home.append("live-1", "third question")
+    failed = wait_for(lambda: daemon_home.health()["last_error"], 10, "a failed upload")
+    assert "cannot reach the server" in failed["message"]
+    assert daemon_home.health()["queue_depth"] == 1
+
+    server.start()
+    wait_for(lambda: _events_on_server(server, "live-1") == [3], 20, "the update after restart")
+    assert daemon_home.health()["queue_depth"] == 0
+    assert daemon_home.health()["uploads"] == 2
+
+
+def test_a_daemon_killed_with_uploads_queued_sends_them_after_restart_once(
+    daemon_home: DaemonHome, server: ServerProcess
+) -> None:
+    daemon_home.connect(server)
+    daemon_home.projects.mkdir(parents=True)
+    assert daemon_home.opensession("daemon", "start", "--all").returncode == 0
+    server.stop()
+    daemon_home.append("killed-1", "work that must not be lost")
+    wait_for(lambda: daemon_home.health()["queue_depth"] == 1, 10, "the upload to be queued")
+    pid = daemon_home.health()["pid"]
+
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not daemon_home.health()["running"], 5, "the daemon to die")
+    assert daemon_home.health()["queue_depth"] == 1
+
+    server.start()
+    restarted = daemon_home.opensession("daemon", "start")
+    assert restarted.returncode == 0, restarted.stderr
+    wait_for(lambda: _events_on_server(server, "killed-1") == [1], 20, "the queued session")
+    time.sleep(1)
+    assert len(server.sessions()) == 1
+
+
+def test_a_second_start_says_the_daemon_is_already_running_with_its_pid(
+    daemon_home: DaemonHome,
+) -> None:
+    first = daemon_home.opensession("daemon", "start")
+    assert first.returncode == 0, first.stderr
+    assert "uploading nothing: no server connected" in first.stdout
+    pid = daemon_home.health()["pid"]
+
+    second = daemon_home.opensession("daemon", "start")
+    assert second.returncode == 1
+    assert second.stderr.strip() == f"Error: the daemon is already running (pid {pid})"
+
+    status = daemon_home.opensession("daemon", "status")
+    assert status.returncode == 0
+    assert f"running (pid {pid})" in status.stdout
+    stopped = daemon_home.opensession("daemon", "stop")
+    assert stopped.stdout.strip() == f"daemon stopped (pid {pid})"
+    assert daemon_home.opensession("daemon", "status").returncode == 1
+
+
+def _indexed_ids(home: DaemonHome) -> list[str]:
+    listed = home.opensession("log", "--json", "-n", "50")
+    return [row["id"] for row in orjson.loads(listed.stdout)]
+
+
+def test_a_tool_folder_created_after_start_is_watched_and_deleted_logs_are_forgotten(
+    daemon_home: DaemonHome,
+) -> None:
+    assert not daemon_home.projects.parent.exists()
+    assert daemon_home.opensession("daemon", "start").returncode == 0
+    health = daemon_home.health()
+    assert str(daemon_home.projects.parent) in health["waiting_for"]
+
+    log = daemon_home.append("late-1", "the folder did not exist when the daemon started")
+    wait_for(lambda: _indexed_ids(daemon_home) == ["late-1"], 10, "the new folder's session")
+    assert str(daemon_home.projects.parent) in daemon_home.health()["watched"]
+
+    daemon_home.append("late-2", "a second session")
+    wait_for(lambda: len(_indexed_ids(daemon_home)) == 2, 5, "the second session")
+    log.unlink()
+    wait_for(lambda: _indexed_ids(daemon_home) == ["late-2"], 5, "the deleted log forgotten")
+    assert daemon_home.health()["running"]
+
+
+def test_stream_push_hands_the_log_to_the_running_daemon_which_uploads_it_at_once(
+    daemon_home: DaemonHome, server: ServerProcess
+) -> None:
+    daemon_home.connect(server)
+    outside = daemon_home.root / "elsewhere"
+    outside.mkdir()
+    assert daemon_home.opensession("daemon", "start", "--all").returncode == 0
+    # A log the watcher does not see (not in a tool folder): only the hook names it.
+    transcript = outside / "hooked.jsonl"
+    transcript.write_bytes(
+        orjson.dumps(
+            {
+                "type": "user",
+                "uuid": "h1",
+                "sessionId": "hooked-1",
+                "timestamp": "2026-03-01T10:00:00Z",
+                "cwd": str(daemon_home.repo),
+                "message": {"role": "user", "content": "pushed by the hook"},
+            }
+        )
+        + b"\n"
+    )
+    payload = orjson.dumps({"session_id": "hooked-1", "transcript_path": str(transcript)})
+    pushed = daemon_home.opensession_with_input(
+        payload, "daemon", "stream-push", "--agent", "claude-code", "--json"
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    assert orjson.loads(pushed.stdout)["daemon_pid"] == daemon_home.health()["pid"]
+    wait_for(lambda: _events_on_server(server, "hooked-1") == [1], 2, "the pushed session")
+
+
+def test_a_corrupt_config_stops_start_with_its_line_and_is_left_as_it_was(
+    daemon_home: DaemonHome,
+) -> None:
+    config = daemon_home.root / ".opensession" / "config" / "opensession.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[server]\nurl = "http://x"\napi_key = \n')
+    result = daemon_home.opensession("daemon", "start", "--all")
+    assert result.returncode == 1
+    assert f"{config}: not valid TOML at line 3" in result.stderr
+    assert config.read_text() == '[server]\nurl = "http://x"\napi_key = \n'
+    assert not daemon_home.health()["running"]
