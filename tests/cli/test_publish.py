@@ -236,3 +236,29 @@ def test_redaction_can_be_turned_off_in_the_config(home: Path, session_file: Pat
     result = run(home, "publish", "upload", str(session_file), "--dry-run", "--json")
     assert result.returncode == 0, result.stderr
     assert orjson.loads(result.stdout)["redactions"] == {}
+
+
+def test_a_session_of_an_excluded_project_is_never_published(
+    home: Path, tmp_path: Path, work_repo: Path
+) -> None:
+    session_file = tmp_path / "excluded.jsonl"
+    line = {
+        "type": "user",
+        "uuid": "u1",
+        "sessionId": "excluded-1",
+        "timestamp": "2026-03-01T10:00:00Z",
+        "cwd": "/work/secret-client/api",
+        "message": {"role": "user", "content": "client work"},
+    }
+    session_file.write_bytes(orjson.dumps(line) + b"\n")
+    config = home / ".opensession" / "config" / "opensession.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[privacy]\nexclude_projects = ["/work/secret-client"]\n')
+
+    result = run(home, "publish", "upload", str(session_file), "--git", cwd=work_repo)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: session excluded-1 is in /work/secret-client/api, which "
+        "privacy.exclude_projects excludes ('/work/secret-client'); it is never published"
+    )
+    assert git(work_repo, "branch", "--list", "opensession/sessions") == ""

@@ -1,0 +1,1 @@
+"""Tests of what is done to sessions before they leave the machine."""
