@@ -4,6 +4,8 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -168,3 +170,12 @@ def test_429_waits_as_long_as_retry_after_asks(flaky: Callable[..., Flaky]) -> N
         assert client.upload_session(b"{}\n")["id"] == "s-1"
     times = [request[3] for request in server.requests]
     assert len(times) == 2 and times[1] - times[0] >= 0.3
+
+
+def test_429_understands_retry_after_as_an_http_date(flaky: Callable[..., Flaky]) -> None:
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+    server = flaky([429], headers={"Retry-After": later})
+    with ServerClient(server.url, backoff=0.01) as client:
+        assert client.upload_session(b"{}\n")["id"] == "s-1"
+    times = [request[3] for request in server.requests]
+    assert len(times) == 2 and times[1] - times[0] >= 0.9

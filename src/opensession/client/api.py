@@ -8,6 +8,8 @@ its ``Retry-After`` asks, up to a minute); 4xx answers never are. Every failure 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import httpx
@@ -177,12 +179,19 @@ class ServerClient:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    """The seconds a 429 asks to wait (``Retry-After`` as a number), at most a minute."""
+    """The seconds a 429 asks to wait (``Retry-After`` as seconds or as an HTTP date), at most
+    a minute."""
     value = response.headers.get("Retry-After", "").strip()
     try:
         seconds = float(value)
     except ValueError:
-        return None
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = (when - datetime.now(UTC)).total_seconds()
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
 
 
