@@ -155,3 +155,17 @@ def test_a_corrupt_config_stops_start_with_its_line_and_is_left_as_it_was(
     assert f"{config}: not valid TOML at line 3" in result.stderr
     assert config.read_text() == '[server]\nurl = "http://x"\napi_key = \n'
     assert not daemon_home.health()["running"]
+
+
+def test_stop_cuts_the_first_index_pass_short(daemon_home: DaemonHome) -> None:
+    for number in range(3000):
+        daemon_home.append(f"many-{number}", "one of many")
+    assert daemon_home.opensession("daemon", "start").returncode == 0
+    time.sleep(0.5)
+    assert daemon_home.health()["last_index"] is None  # still indexing
+
+    began = time.monotonic()
+    stopped = daemon_home.opensession("daemon", "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert time.monotonic() - began < 5
+    assert not daemon_home.health()["running"]

@@ -67,13 +67,14 @@ def start(repos: tuple[Path, ...], all_repos: bool, foreground: bool) -> None:
 
 
 def _run_foreground(files: DaemonFiles) -> None:
+    from opensession.config.settings import ConfigError
     from opensession.daemon.process import DaemonError
     from opensession.daemon.service import Daemon, configure_logging
 
     configure_logging()
     try:
         Daemon(files).run()
-    except DaemonError as exc:
+    except (DaemonError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

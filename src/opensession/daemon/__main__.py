@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from opensession.config.settings import ConfigError
 from opensession.daemon.process import DaemonError, DaemonFiles
 from opensession.daemon.service import Daemon, configure_logging
 
@@ -14,7 +15,7 @@ def main() -> int:
     configure_logging()
     try:
         Daemon(DaemonFiles.default()).run()
-    except DaemonError as exc:
+    except (DaemonError, ConfigError) as exc:
         logging.getLogger("opensession.daemon").error("%s", exc)
         return 1
     return 0

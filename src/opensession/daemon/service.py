@@ -38,6 +38,10 @@ MISSING_ROOT_POLL_SECONDS = 2.0
 IDLE_WAIT_SECONDS = 60.0
 
 
+class _StartupInterruptedError(Exception):
+    """Raised from the start-up pass's progress callback to cut it short on SIGTERM."""
+
+
 def configure_logging() -> None:
     """Log lines with their time on stderr (the log file when detached); httpx's per-request
     lines left out."""
@@ -84,7 +88,10 @@ class Daemon:
         try:
             watcher.start()
             health.update(watched=_texts(watcher.watched), waiting_for=_texts(watcher.missing))
-            self._index_everything(index, queue, settings, health)
+            try:
+                self._index_everything(index, queue, settings, health)
+            except _StartupInterruptedError:
+                return
             uploader.start()
             while not self._stopping.is_set():
                 self._wake.wait(MISSING_ROOT_POLL_SECONDS if watcher.missing else IDLE_WAIT_SECONDS)
@@ -99,9 +106,14 @@ class Daemon:
                     uploader.wake()
         finally:
             watcher.stop()
-            uploader.wake()
-            uploader.join(timeout=30)
+            if uploader.is_alive():
+                uploader.wake()
+                uploader.join(timeout=30)
             index.close()
+
+    def _stop_requested(self, done: int, total: int) -> None:
+        if self._stopping.is_set():
+            raise _StartupInterruptedError
 
     def _on_stop_signal(self, number: int, frame: FrameType | None) -> None:
         log.info("stopping on %s", signal.Signals(number).name)
@@ -118,7 +130,7 @@ class Daemon:
         """The start-up pass: index every discovered source, then queue every session of the
         selection that the server does not have in its current version."""
         found = discover(settings.custom_paths)
-        report = index_sources(index, found.sources)
+        report = index_sources(index, found.sources, progress=self._stop_requested)
         log.info("%s", report.summary())
         health.update(last_index=report.to_json())
         self._queue_uploads(index, queue, settings, None, delay=0.0)
