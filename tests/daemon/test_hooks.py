@@ -52,7 +52,7 @@ def test_enable_adds_one_stream_push_hook_per_event_keeping_a_backup(
 def test_dry_run_prints_the_change_and_writes_nothing(daemon_home: DaemonHome) -> None:
     result = daemon_home.opensession(*ENABLE, "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert '\n+    "PostToolUse": [\n' in result.stdout
+    assert '\n+    "SubagentStop": [\n' in result.stdout
     assert "daemon stream-push --agent claude-code" in result.stdout
     assert "not written" in result.stdout
     assert not _settings(daemon_home).exists()

@@ -171,9 +171,9 @@ def show(as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the change to the settings; write nothing.")
 def enable_hook(agent: str, dry_run: bool) -> None:
     """Add a hook to the agent's user settings (Claude Code: ~/.claude/settings.json, or
-    $CLAUDE_CONFIG_DIR) that runs 'opensession daemon stream-push --agent AGENT' after each tool
-    call and turn, so new events reach the index and the server at once. A backup of the file
-    is kept beside it; enabling twice changes nothing."""
+    $CLAUDE_CONFIG_DIR) that runs 'opensession daemon stream-push --agent AGENT' at the end of
+    each turn and sub-agent, so new events reach the index and the server at once. A backup of
+    the file is kept beside it; enabling twice changes nothing."""
     from opensession.daemon.hooks import enable_change
 
     _apply_hook_change(lambda: enable_change(agent), dry_run, "enabled")

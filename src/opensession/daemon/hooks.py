@@ -21,9 +21,10 @@ from typing import Any
 import orjson
 
 HOOK_AGENTS = ("claude-code",)
-CLAUDE_HOOK_EVENTS = ("PostToolUse", "Stop", "SubagentStop")
-"""After each tool call, at the end of each turn, and when a sub-agent finishes: the moments
-the transcript has new events."""
+CLAUDE_HOOK_EVENTS = ("Stop", "SubagentStop")
+"""At the end of each turn and when a sub-agent finishes: the moments a whole step of work is
+in the transcript. (Not after each tool call: each push uploads the whole session, and the
+watcher already picks up what is written mid-turn once the log pauses.)"""
 HOOK_TIMEOUT_SECONDS = 10
 _MARKER = "daemon stream-push --agent"
 
@@ -109,12 +110,9 @@ def enable_change(agent: str, path: Path | None = None) -> HookChange:
             raise HookError(f"{path}: hooks.{event} must be a list")
         if any(_ours(entry, agent) for group in groups for entry in _entries(group)):
             continue
-        group: dict[str, Any] = {
-            "hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT_SECONDS}]
-        }
-        if event == "PostToolUse":
-            group = {"matcher": "*", **group}
-        groups.append(group)
+        groups.append(
+            {"hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT_SECONDS}]}
+        )
     return HookChange(path, before, after)
 
 
