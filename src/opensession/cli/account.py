@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
-from opensession.cli.config import mask_api_key
-
 if TYPE_CHECKING:
     from opensession.client import ServerClient
     from opensession.config.settings import Settings
@@ -37,14 +35,16 @@ def connect(url: str, api_key: str) -> None:
     from dataclasses import replace
 
     from opensession.client import ClientError
-    from opensession.config.settings import ConfigError, save_settings
+    from opensession.client.account import verify_api_key
+    from opensession.config.settings import ConfigError, normalize_server_url, save_settings
 
     settings = _load()
-    url = url.strip().rstrip("/")
+    url = normalize_server_url(url)
     api_key = api_key.strip()
     try:
-        with _client(url, api_key) as client:
-            user = client.me()
+        user = verify_api_key(url, api_key)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     except ClientError as exc:
         raise click.ClickException(f"not connected: {exc.message}") from None
     try:
@@ -61,6 +61,7 @@ def status(as_json: bool) -> None:
 
     Exits 1 when the server cannot be reached or refuses the key."""
     from opensession.client import ClientError
+    from opensession.config.settings import mask_api_key
 
     settings = _load()
     report: dict[str, Any] = {"connected": bool(settings.server_url), "server": None}
@@ -94,13 +95,15 @@ def status(as_json: bool) -> None:
 def verify() -> None:
     """Exit 0 when the saved API key works on the saved server, 1 (with the cause) otherwise."""
     from opensession.client import ClientError
+    from opensession.client.account import verify_api_key
 
     settings = _load()
     if not settings.server_url:
         raise click.ClickException(_NOT_CONNECTED)
     try:
-        with _client(settings.server_url, settings.api_key) as client:
-            user = client.me()
+        user = verify_api_key(settings.server_url, settings.api_key)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     except ClientError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"ok: the API key works on {settings.server_url} as {user.get('nickname')}")
@@ -127,11 +130,11 @@ def _print_status(report: dict[str, Any]) -> None:
 
 
 def _client(url: str, api_key: str) -> ServerClient:
-    """A client with few retries: these commands answer a person waiting at the terminal."""
-    from opensession.client import ServerClient
+    """A client with few retries, or the command ends naming a URL that is not http(s)."""
+    from opensession.client.account import account_client
 
     try:
-        return ServerClient(url, api_key or None, retries=1, backoff=0.5)
+        return account_client(url, api_key)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
 

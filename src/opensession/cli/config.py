@@ -23,7 +23,7 @@ def show(as_json: bool) -> None:
     import tomli_w
 
     from opensession.config.paths import config_file
-    from opensession.config.settings import settings_document
+    from opensession.config.settings import mask_api_key, settings_document
 
     document = settings_document(_load())
     server = document["server"]
@@ -58,15 +58,6 @@ def path() -> None:
     from opensession.config.paths import config_file
 
     click.echo(str(config_file()))
-
-
-def mask_api_key(key: str) -> str:
-    """``osk_…`` with all but its last four characters hidden; empty stays empty."""
-    if not key:
-        return ""
-    if len(key) <= 12:
-        return "****"
-    return f"{key[:4]}****{key[-4:]}"
 
 
 def _load() -> Settings:

@@ -77,6 +77,20 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
+def normalize_server_url(url: str) -> str:
+    """``url`` as saved: surrounding blanks and trailing slashes removed."""
+    return url.strip().rstrip("/")
+
+
+def mask_api_key(key: str) -> str:
+    """``osk_…`` with all but its first and last four characters hidden; empty stays empty."""
+    if not key:
+        return ""
+    if len(key) <= 12:
+        return "****"
+    return f"{key[:4]}****{key[-4:]}"
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """The settings in ``path`` (the default config file), or defaults when it does not exist."""
     path = path or config_file()
