@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 
 from opensession import __version__
@@ -30,7 +33,35 @@ def cli(ctx: click.Context) -> None:
     become one format, HAIL.
     """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        # Scripts and pipes get the help, as before the terminal UI existed.
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            click.echo(ctx.get_help())
+            return
+        _open_tui(None)
+
+
+@cli.command(".", hidden=True)
+def here() -> None:
+    """Open the terminal UI on the sessions of the current directory's git repository."""
+    from opensession.localdb.store import find_repo_root
+
+    repo = find_repo_root(Path.cwd())
+    if repo is None:
+        raise click.ClickException(
+            f"{Path.cwd()} is not inside a git repository: run 'opensession' for every session"
+        )
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise click.ClickException(
+            "the terminal UI needs a terminal: for a listing, run 'opensession log --repo .'"
+        )
+    _open_tui(repo)
+
+
+def _open_tui(scope_repo: Path | None) -> None:
+    """Run the terminal UI until the user quits it."""
+    from opensession.tui.app import OpenSessionApp
+
+    OpenSessionApp(scope_repo).run()
 
 
 cli.add_command(parse)

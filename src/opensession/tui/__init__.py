@@ -1,0 +1,2 @@
+"""The terminal UI (Textual): ``opensession`` opens it on every session, ``opensession .`` on
+the current repository's."""
