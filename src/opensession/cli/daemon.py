@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +13,6 @@ import click
 import orjson
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from opensession.config.settings import Settings
     from opensession.daemon.hooks import HookChange
     from opensession.daemon.process import DaemonFiles
@@ -32,14 +31,19 @@ def daemon() -> None:
     server. It installs no agent hooks; 'enable-hook' does, when you want them."""
 
 
+def _repos_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--repo PATH`` (repeatable), a folder that exists."""
+    return click.option(
+        "--repo",
+        "repos",
+        multiple=True,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
 @daemon.command()
-@click.option(
-    "--repo",
-    "repos",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Upload the sessions of this repository (repeatable; saved, as 'daemon select').",
-)
+@_repos_option("Upload the sessions of this repository (repeatable; saved, as 'daemon select').")
 @click.option("--all", "all_repos", is_flag=True, help="Upload every session (saved).")
 @click.option("--foreground", is_flag=True, help="Run in this terminal instead of detached.")
 def start(repos: tuple[Path, ...], all_repos: bool, foreground: bool) -> None:
@@ -121,13 +125,7 @@ def health() -> None:
 
 
 @daemon.command()
-@click.option(
-    "--repo",
-    "repos",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A repository whose sessions are uploaded (repeatable; replaces the selection).",
-)
+@_repos_option("A repository whose sessions are uploaded (repeatable; replaces the selection).")
 @click.option("--all", "all_repos", is_flag=True, help="Upload every session.")
 @click.option("--none", "nothing", is_flag=True, help="Upload nothing (the index stays current).")
 def select(repos: tuple[Path, ...], all_repos: bool, nothing: bool) -> None:

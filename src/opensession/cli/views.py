@@ -357,6 +357,7 @@ def _event(event: m.Event) -> list[RenderableType]:
     from rich.text import Text
 
     from opensession.hail import model as m
+    from opensession.tui.timeline import diff_text
 
     kind = event.event_type
     time = event.timestamp.astimezone().strftime("%H:%M:%S")
@@ -381,7 +382,7 @@ def _event(event: m.Event) -> list[RenderableType]:
         parts: list[RenderableType] = [Text(f"✎ edit {kind.data.path}", style="bold yellow")]
         diff = kind.data.diff or code
         if diff:
-            parts.append(_diff(diff))
+            parts.append(diff_text(diff, DIFF_LINES))
         return parts
     if isinstance(kind, m.TaskStart):
         line = Text(f"▶ task {kind.data.title or ''}".rstrip(), style="bold blue")
@@ -435,30 +436,6 @@ def _folded(text: str, keep: int, style: str) -> Text:
     shown = Text("\n".join(lines[:keep]), style=style)
     if len(lines) > keep:
         shown.append(f"\n… {len(lines) - keep} more lines", style="dim")
-    return shown
-
-
-def _diff(diff: str) -> Text:
-    """A unified diff, added lines green, removed red, hunk headers cyan; long ones folded."""
-    from rich.text import Text
-
-    lines = diff.rstrip("\n").splitlines()
-    shown = Text()
-    for line in lines[:DIFF_LINES]:
-        if line.startswith(("+++", "---")):
-            style = "bold"
-        elif line.startswith("+"):
-            style = "green"
-        elif line.startswith("-"):
-            style = "red"
-        elif line.startswith("@@"):
-            style = "cyan"
-        else:
-            style = ""
-        shown.append(line + "\n", style=style)
-    if len(lines) > DIFF_LINES:
-        shown.append(f"… {len(lines) - DIFF_LINES} more lines\n", style="dim")
-    shown.rstrip()
     return shown
 
 

@@ -23,22 +23,8 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from opensession.hail import model as m
+from opensession.hail.categories import EVENT_CATEGORIES
 from opensession.hail.stats import diff_line_counts
-
-CATEGORIES: dict[str, str] = {
-    **dict.fromkeys(("UserMessage", "AgentMessage", "SystemMessage"), "message"),
-    **dict.fromkeys(
-        (
-            "ToolCall", "ToolResult", "FileRead", "CodeSearch", "FileSearch", "WebSearch",
-            "WebFetch", "ImageGenerate", "VideoGenerate", "AudioGenerate",
-        ),
-        "tool",
-    ),
-    **dict.fromkeys(("FileEdit", "FileCreate", "FileDelete"), "file"),
-    "ShellCommand": "shell",
-    "Thinking": "thinking",
-}  # fmt: skip
-"""Each event type's filter category (as on the web page); the rest are ``other``."""
 
 FILTERS: tuple[tuple[str, str, str], ...] = (
     ("1", "message", "msgs"),
@@ -142,7 +128,7 @@ def build_timeline(session: m.Session) -> list[TimelineEntry]:
                 index=index,
                 results=answers,
                 kind=kind,
-                category=CATEGORIES.get(kind, "other"),
+                category=EVENT_CATEGORIES.get(kind, "other"),
                 label=label,
                 summary=summary,
                 failed=any(is_failure(events[i]) for i in (index, *answers)),
@@ -419,11 +405,12 @@ def edit_diff(event: m.Event) -> str | None:
     return None
 
 
-def diff_text(diff: str) -> Text:
-    """A unified diff coloured line by line: additions green, removals red, hunks cyan."""
+def diff_text(diff: str, limit: int = OUTPUT_LINES) -> Text:
+    """A unified diff coloured line by line: additions green, removals red, hunks cyan; lines
+    past ``limit`` folded into a count."""
     text = Text()
-    lines = diff.splitlines()
-    for line in lines[:OUTPUT_LINES]:
+    lines = diff.rstrip("\n").splitlines()
+    for line in lines[:limit]:
         if line.startswith(("+++", "---")):
             style = "bold"
         elif line.startswith("+"):
@@ -435,8 +422,8 @@ def diff_text(diff: str) -> Text:
         else:
             style = ""
         text.append(line + "\n", style=style)
-    if len(lines) > OUTPUT_LINES:
-        text.append(f"… {len(lines) - OUTPUT_LINES} more lines", style="dim")
+    if len(lines) > limit:
+        text.append(f"… {len(lines) - limit} more lines", style="dim")
     text.rstrip()
     return text
 

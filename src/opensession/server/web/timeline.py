@@ -36,6 +36,7 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from opensession.hail import model as m
+from opensession.hail.categories import EVENT_CATEGORIES
 from opensession.hail.errors import HailFormatError
 from opensession.hail.markdown import format_duration
 from opensession.hail.stats import compute_stats, diff_line_counts
@@ -66,21 +67,6 @@ PREVIEW_CHARS = 140
 """Characters of the one-line preview of a collapsed event."""
 MINIMAP_CELLS = 120
 """Cells of the minimap strip at most."""
-
-CATEGORIES: dict[str, str] = {
-    **dict.fromkeys(("UserMessage", "AgentMessage", "SystemMessage"), "message"),
-    **dict.fromkeys(
-        (
-            "ToolCall", "ToolResult", "FileRead", "CodeSearch", "FileSearch", "WebSearch",
-            "WebFetch", "ImageGenerate", "VideoGenerate", "AudioGenerate",
-        ),
-        "tool",
-    ),
-    **dict.fromkeys(("FileEdit", "FileCreate", "FileDelete"), "file"),
-    "ShellCommand": "shell",
-    "Thinking": "thinking",
-}  # fmt: skip
-"""Each event type's filter category; the rest (tasks, custom, unknown) are ``other``."""
 
 FILTERS: tuple[tuple[str, str, str], ...] = (
     ("1", "message", "messages"),
@@ -395,7 +381,7 @@ def _group(
                 index=index,
                 results=tuple(results.get(index, ())),
                 groups=tuple(group.number for group in open_groups),
-                category=CATEGORIES.get(kind, "other"),
+                category=EVENT_CATEGORIES.get(kind, "other"),
                 failed=failed,
                 page=page,
             )
@@ -678,7 +664,7 @@ def event_view(
         index=index,
         kind=name,
         view="generic",
-        category=CATEGORIES.get(name, "other"),
+        category=EVENT_CATEGORIES.get(name, "other"),
         time=event.timestamp.astimezone(UTC).strftime("%H:%M:%S"),
         timestamp=m.format_timestamp(event.timestamp),
         label=name,
