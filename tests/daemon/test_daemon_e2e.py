@@ -108,6 +108,9 @@ def test_a_tool_folder_created_after_start_is_watched_and_deleted_logs_are_forgo
 
     daemon_home.append("late-2", "a second session")
     wait_for(lambda: len(_indexed_ids(daemon_home)) == 2, 5, "the second session")
+    daemon_home.append("late-2", "more of it")
+    wait_for(lambda: daemon_home.health()["last_index"]["updated"] == 1, 5, "the append indexed")
+    assert daemon_home.health()["last_index"]["sources"] == 1  # that log alone, not the folder
     log.unlink()
     wait_for(lambda: _indexed_ids(daemon_home) == ["late-2"], 5, "the deleted log forgotten")
     assert daemon_home.health()["running"]

@@ -68,6 +68,10 @@ class _Collector(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in _IGNORED_EVENTS:
             return
+        if event.is_directory and event.event_type == "modified":
+            # Comes with every write to a file in the folder, which has an event of its own;
+            # taken as a change it would make the daemon list the whole tool folder again.
+            return
         paths = [event.src_path, getattr(event, "dest_path", "")]
         with self._lock:
             self._paths.update(Path(_text(path)) for path in paths if path)
