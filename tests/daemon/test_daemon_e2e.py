@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 
 import orjson
@@ -172,3 +173,21 @@ def test_stop_cuts_the_first_index_pass_short(daemon_home: DaemonHome) -> None:
     assert stopped.returncode == 0, stopped.stderr
     assert time.monotonic() - began < 5
     assert not daemon_home.health()["running"]
+
+
+def test_an_error_while_indexing_is_reported_and_the_daemon_keeps_running(
+    daemon_home: DaemonHome,
+) -> None:
+    daemon_home.append("sound-1", "indexed before the damage")
+    assert daemon_home.opensession("daemon", "start").returncode == 0
+    wait_for(lambda: daemon_home.health()["last_index"], 10, "the first pass")
+    # Another program breaks the index under the daemon: its next write fails.
+    with sqlite3.connect(daemon_home.root / ".opensession" / "data" / "local.db") as db:
+        db.execute("DROP TABLE sessions_fts")
+    db.close()
+
+    daemon_home.append("sound-2", "written after the damage")
+    failed = wait_for(lambda: daemon_home.health()["last_error"], 10, "the error reported")
+    assert failed["message"].startswith("indexing the changes failed: ")
+    time.sleep(1)
+    assert daemon_home.health()["running"]

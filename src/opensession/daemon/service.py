@@ -36,6 +36,8 @@ BATCH_SECONDS = 0.1
 MISSING_ROOT_POLL_SECONDS = 2.0
 """How often folders that do not exist yet are looked for."""
 IDLE_WAIT_SECONDS = 60.0
+ERROR_PAUSE_SECONDS = 5.0
+"""How long to wait after an unexpected error before trying again (no busy loop of errors)."""
 
 
 class _StartupInterruptedError(Exception):
@@ -93,6 +95,7 @@ class Daemon:
             except _StartupInterruptedError:
                 return
             uploader.start()
+            failed = False
             while not self._stopping.is_set():
                 self._wake.wait(MISSING_ROOT_POLL_SECONDS if watcher.missing else IDLE_WAIT_SECONDS)
                 if self._stopping.is_set():
@@ -102,8 +105,19 @@ class Daemon:
                         time.sleep(BATCH_SECONDS)
                     self._wake.clear()
                     self._hook_called.clear()
-                if self._handle_changes(index, queue, watcher, health):
-                    uploader.wake()
+                try:
+                    if failed:  # the changes of the failed round are lost: look at everything
+                        self._index_everything(index, queue, load_settings(), health)
+                        failed = False
+                    if self._handle_changes(index, queue, watcher, health):
+                        uploader.wake()
+                except _StartupInterruptedError:
+                    break
+                except Exception as exc:  # the daemon outlives one bad round; the log says why
+                    failed = True
+                    log.exception("indexing the changes failed")
+                    health.error(f"indexing the changes failed: {exc}")
+                    self._stopping.wait(ERROR_PAUSE_SECONDS)
         finally:
             watcher.stop()
             if uploader.is_alive():
@@ -260,7 +274,13 @@ class Uploader(threading.Thread):
             queue = UploadQueue(index.db)
             while not self.stopping.is_set():
                 self._wake.clear()
-                self._send_due(index, queue)
+                try:
+                    self._send_due(index, queue)
+                except Exception as exc:  # as above: logged, then tried again later
+                    log.exception("sending the queued uploads failed")
+                    self.health.error(f"sending the queued uploads failed: {exc}")
+                    self.stopping.wait(ERROR_PAUSE_SECONDS)
+                    continue
                 next_due = queue.next_due()
                 wait = IDLE_WAIT_SECONDS if next_due is None else next_due - time.time()
                 self._wake.wait(min(max(wait, 0.0), IDLE_WAIT_SECONDS))
