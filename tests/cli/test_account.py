@@ -11,16 +11,6 @@ from tests.server.conftest import LiveServer, database_url, free_port, live, sta
 __all__ = ["database_url", "live", "start_server"]
 
 
-def api_key(live: LiveServer) -> str:
-    token = live.register()["access_token"]
-    response = live.client.post(
-        "/api/auth/api-keys/issue", headers={"Authorization": f"Bearer {token}"}
-    )
-    assert response.status_code == 200, response.text
-    key: str = response.json()["api_key"]
-    return key
-
-
 def saved(home: Path) -> dict[str, object]:
     text = (home / ".opensession/config/opensession.toml").read_text()
     server: dict[str, object] = tomllib.loads(text)["server"]
@@ -28,7 +18,7 @@ def saved(home: Path) -> dict[str, object]:
 
 
 def test_connect_status_verify(tmp_path: Path, live: LiveServer) -> None:
-    key = api_key(live)
+    key = live.api_key()
     connected = run(tmp_path, "account", "connect", "--server", live.url + "/", "--api-key", key)
     assert connected.returncode == 0, connected.stderr
     assert f"connected to {live.url} as ada" in connected.stdout

@@ -16,18 +16,8 @@ from tests.hail.factories import event, session
 from tests.server.conftest import LiveServer, free_port
 
 
-def api_key(live: LiveServer) -> str:
-    token = live.register()["access_token"]
-    response = live.client.post(
-        "/api/auth/api-keys/issue", headers={"Authorization": f"Bearer {token}"}
-    )
-    assert response.status_code == 200, response.text
-    key: str = response.json()["api_key"]
-    return key
-
-
 def test_health_capabilities_and_me(live: LiveServer) -> None:
-    with ServerClient(live.url + "/", api_key(live)) as client:
+    with ServerClient(live.url + "/", live.api_key()) as client:
         assert client.health()["status"] == "ok"
         assert client.capabilities()["auth_enabled"] is True
         assert client.me()["nickname"] == "ada"
@@ -35,7 +25,7 @@ def test_health_capabilities_and_me(live: LiveServer) -> None:
 
 def test_upload_is_idempotent(live: LiveServer) -> None:
     body = dumps_session(session([event(0, text="hello")]))
-    with ServerClient(live.url, api_key(live)) as client:
+    with ServerClient(live.url, live.api_key()) as client:
         first = client.upload_session(body, visibility="private")
         again = client.upload_session(body, visibility="private")
     assert first["id"] == again["id"]
@@ -63,7 +53,7 @@ def test_server_without_auth(start_server: Callable[..., LiveServer]) -> None:
 
 
 def test_bad_upload_is_rejected_with_the_server_code(live: LiveServer) -> None:
-    with ServerClient(live.url, api_key(live)) as client, pytest.raises(ClientError) as caught:
+    with ServerClient(live.url, live.api_key()) as client, pytest.raises(ClientError) as caught:
         client.upload_session(b"not hail\n")
     assert caught.value.kind == "rejected" and caught.value.status == 400
     assert caught.value.code and caught.value.code in caught.value.message

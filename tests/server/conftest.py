@@ -42,6 +42,16 @@ class LiveServer:
         body: dict[str, Any] = response.json()
         return body
 
+    def api_key(self, nickname: str = "ada") -> str:
+        """A new account's API key (``osk_…``)."""
+        token = self.register(nickname)["access_token"]
+        response = self.client.post(
+            "/api/auth/api-keys/issue", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200, response.text
+        key: str = response.json()["api_key"]
+        return key
+
 
 def free_port() -> int:
     with socket.socket() as probe:

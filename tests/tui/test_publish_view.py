@@ -74,14 +74,9 @@ def sync_state(session_id: str = SESSION_ID) -> tuple[str, str | None]:
 
 def connect(home: Path, live: LiveServer) -> None:
     """Connect opensession to ``live`` with a new account's API key, as `account connect` would."""
-    token = live.register()["access_token"]
-    issued = live.client.post(
-        "/api/auth/api-keys/issue", headers={"Authorization": f"Bearer {token}"}
-    )
-    assert issued.status_code == 200, issued.text
     config = home / "config" / "opensession.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'[server]\nurl = "{live.url}"\napi_key = "{issued.json()["api_key"]}"\n')
+    config.write_text(f'[server]\nurl = "{live.url}"\napi_key = "{live.api_key()}"\n')
 
 
 def test_preview_shows_what_is_redacted_and_where_it_would_go(

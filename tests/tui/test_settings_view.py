@@ -25,16 +25,6 @@ def database_url() -> None:
     return None
 
 
-def api_key(live: LiveServer) -> str:
-    token = live.register()["access_token"]
-    response = live.client.post(
-        "/api/auth/api-keys/issue", headers={"Authorization": f"Bearer {token}"}
-    )
-    assert response.status_code == 200, response.text
-    key: str = response.json()["api_key"]
-    return key
-
-
 def config_file(ops_home: Path) -> Path:
     return ops_home / "config" / "opensession.toml"
 
@@ -59,7 +49,7 @@ def message(app: OpenSessionApp) -> str:
 def test_saving_checks_the_key_on_the_server_and_writes_the_file_mode_600(
     ops_home: Path, live: LiveServer
 ) -> None:
-    key = api_key(live)
+    key = live.api_key()
     app = OpenSessionApp(environ=NO_REFRESH)
 
     async def scenario(pilot: Pilot[object]) -> None:
