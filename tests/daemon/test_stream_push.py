@@ -82,3 +82,19 @@ def test_a_session_outside_the_selection_is_indexed_but_not_uploaded(
     assert server.sessions() == []
     listed = orjson.loads(daemon_home.opensession("log", "--json").stdout)
     assert [(row["id"], row["sync_state"]) for row in listed] == [("pushed-1", "local")]
+
+
+def test_the_daemon_uploads_privately_when_the_config_says_so(
+    daemon_home: DaemonHome, server: ServerProcess
+) -> None:
+    daemon_home.connect(server)
+    assert daemon_home.opensession("config", "set", "daemon.private", "true").returncode == 0
+    selected = daemon_home.opensession("daemon", "select", "--all")
+    assert selected.stdout.strip().endswith("(private)")
+    transcript = daemon_home.append("pushed-1", "not for everyone")
+
+    pushed = daemon_home.opensession_with_input(_payload(transcript), *PUSH, "--json")
+    assert len(orjson.loads(pushed.stdout)["uploaded"]) == 1
+    assert server.sessions() == []  # not on the public feed
+    listed = orjson.loads(daemon_home.opensession("log", "--json").stdout)
+    assert [(row["id"], row["sync_state"]) for row in listed] == [("pushed-1", "uploaded")]

@@ -49,7 +49,8 @@ def _repos_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..
 def start(repos: tuple[Path, ...], all_repos: bool, foreground: bool) -> None:
     """Start the daemon (detached: it survives the terminal closing; its pid, log and health
     files are under the state directory). With no server connected it only keeps the index
-    current. Exits 1 when it is already running."""
+    current. Sessions go up public, or private with 'opensession config set daemon.private
+    true'. Exits 1 when it is already running."""
     from opensession.daemon.process import DaemonError, running_pid, start_detached
 
     files = _files()
@@ -153,6 +154,7 @@ def show(as_json: bool) -> None:
         "watch": [{"path": str(root.path), "exists": root.path.is_dir()} for root in roots],
         "repos": [str(repo) for repo in scope.repos],
         "all_repos": scope.all_repos,
+        "private": settings.daemon_private,
         "server": settings.server_url or None,
     }
     if as_json:
@@ -273,7 +275,8 @@ def _uploading_line(settings: Settings) -> str:
             f"uploading nothing to {settings.server_url}: no repositories selected "
             "('opensession daemon select --repo PATH' or '--all')"
         )
-    return f"uploading sessions of {scope.describe()} to {settings.server_url}"
+    visibility = "private" if settings.daemon_private else "public"
+    return f"uploading sessions of {scope.describe()} to {settings.server_url} ({visibility})"
 
 
 def _health_report() -> dict[str, Any]:

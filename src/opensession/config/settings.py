@@ -20,6 +20,7 @@ exclude_projects = []        # projects (paths or glob patterns) never published
 [daemon]
 repos = []                   # repositories whose sessions the daemon uploads
 all_repos = false            # upload every session, whatever its repository
+private = false              # upload them as private (only you see them) instead of public
 ```
 
 Comments in the file are not kept when it is written.
@@ -54,6 +55,7 @@ class Settings:
     exclude_projects: list[str] = field(default_factory=list)
     daemon_repos: list[Path] = field(default_factory=list)
     daemon_all_repos: bool = False
+    daemon_private: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
     """The whole file as read, so keys this version does not know are kept when saving."""
 
@@ -68,6 +70,7 @@ KEYS: dict[str, tuple[str, type]] = {
     "privacy.exclude_projects": ("exclude_projects", list),
     "daemon.repos": ("daemon_repos", list),
     "daemon.all_repos": ("daemon_all_repos", bool),
+    "daemon.private": ("daemon_private", bool),
 }
 """Every key of the file this version knows: ``section.key`` → (``Settings`` field, type)."""
 
@@ -121,6 +124,7 @@ def load_settings(path: Path | None = None) -> Settings:
             for item in _strings(daemon, "daemon", "repos", path, "paths (strings)")
         ],
         daemon_all_repos=_bool(daemon, "daemon", "all_repos", False, path),
+        daemon_private=_bool(daemon, "daemon", "private", False, path),
         raw=raw,
     )
 

@@ -43,7 +43,13 @@ def send(
         queue.drop(item)
         return SendOutcome("dropped", f"not uploading {item.session_id}: {exc}")
     try:
-        outcome = upload_to_server(prepared, settings.server_url, settings.api_key, retries=0)
+        outcome = upload_to_server(
+            prepared,
+            settings.server_url,
+            settings.api_key,
+            visibility="private" if settings.daemon_private else "public",
+            retries=0,
+        )
     except ClientError as exc:
         if exc.status in REFUSED_STATUSES:
             queue.drop(item)
