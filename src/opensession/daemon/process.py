@@ -117,7 +117,7 @@ def start_detached(files: DaemonFiles, extra_env: dict[str, str] | None = None) 
     env = {**os.environ, **(extra_env or {})}
     with files.log.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "opensession.daemon"],
+            [sys.executable, "-m", "opensession.daemon", "--log-file", str(files.log)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

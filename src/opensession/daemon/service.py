@@ -44,10 +44,27 @@ class _StartupInterruptedError(Exception):
     """Raised from the start-up pass's progress callback to cut it short on SIGTERM."""
 
 
-def configure_logging() -> None:
-    """Log lines with their time on stderr (the log file when detached); httpx's per-request
+LOG_MAX_BYTES = 5_000_000
+LOG_BACKUPS = 2
+"""The log file is rotated at 5 MB, keeping two old ones (``daemon.log.1``, ``daemon.log.2``)."""
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+def log_file_handler(path: Path, max_bytes: int = LOG_MAX_BYTES) -> logging.Handler:
+    """A handler writing to ``path``, rotated so that a daemon running for months keeps at
+    most ``(LOG_BACKUPS + 1) * max_bytes`` of log."""
+    from logging.handlers import RotatingFileHandler
+
+    handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=LOG_BACKUPS)
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    return handler
+
+
+def configure_logging(log_file: Path | None = None) -> None:
+    """Log lines with their time to ``log_file`` (rotated) or stderr; httpx's per-request
     lines left out."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    handlers = [log_file_handler(log_file)] if log_file is not None else None
+    logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT, handlers=handlers)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
