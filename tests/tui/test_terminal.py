@@ -125,3 +125,39 @@ def test_opensession_lists_the_corpus_sessions_searches_and_opens_one(
     while pane.alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not pane.alive()
+
+
+def test_opensession_dot_shows_the_current_repository_s_sessions_only(
+    corpus: Path, tmp_path: Path, pane: Pane
+) -> None:
+    home = tmp_path / "home"
+    copy_tree(corpus / "claude-code/spotter", home / SPOTTER_PROJECT)
+    repo = home / "work" / "app"
+    (repo / "src").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    log = home / ".claude/projects/-work-app/app-1.jsonl"
+    log.parent.mkdir(parents=True)
+    record = (
+        '{"type":"user","uuid":"u1","sessionId":"app-1","timestamp":"2026-03-01T10:00:00Z",'
+        f'"cwd":"{repo / "src"}","message":{{"role":"user","content":"Refactor the app loader"}}}}'
+    )
+    log.write_text(record + "\n")
+    environment = {
+        "HOME": str(home),
+        "OPENSESSION_HOME": str(tmp_path / "ops"),
+        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "TERM": "xterm-256color",
+    }
+    executable = Path(sys.executable).with_name("opensession")
+    variables = [f"{name}={value}" for name, value in environment.items()]
+    pane.start(["env", *variables, str(executable), "."], cwd=repo / "src")
+
+    # Once the refresh from disk is over, the repository's one session and nothing else.
+    shown = pane.wait_for(lambda text: "refreshed:" in text)
+    assert "Refactor the app loader" in shown and "1 session" in shown
+    assert not any(title in shown for title in CLAUDE_TITLES)
+    pane.keys("Tab")  # every session on the machine
+    pane.wait_for(lambda text: all(title in text for title in CLAUDE_TITLES))
+    pane.keys("q")
