@@ -205,6 +205,7 @@ def test_upload_to_a_live_server_is_redacted_and_idempotent(
     assert first.returncode == 0, first.stderr
     uploaded = orjson.loads(first.stdout)
     assert uploaded["session_id"] == SESSION_ID and uploaded["visibility"] == "private"
+    assert uploaded["created"] is True
     assert uploaded["url"].endswith(f"/session/{uploaded['id']}")
     raw = live.client.get(f"/api/sessions/{uploaded['id']}/raw", headers=auth)
     assert raw.status_code == 200
@@ -213,7 +214,7 @@ def test_upload_to_a_live_server_is_redacted_and_idempotent(
 
     again = run(home, "publish", "upload", str(session_file))
     assert again.returncode == 0, again.stderr
-    assert f"uploaded {SESSION_ID} (public): {uploaded['url']}" in again.stdout
+    assert f"updated {SESSION_ID} (public): {uploaded['url']}" in again.stdout
     assert len(live.client.get("/api/sessions", headers=auth).json()["sessions"]) == 1
 
 

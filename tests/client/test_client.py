@@ -127,7 +127,10 @@ def flaky() -> Iterator[Callable[..., Flaky]]:
 def test_5xx_is_retried_with_backoff_until_it_succeeds(flaky: Callable[..., Flaky]) -> None:
     server = flaky([503, 500])
     with ServerClient(server.url, "osk_k", backoff=0.1) as client:
-        assert client.upload_session(b'{"x":1}\n', visibility="private") == {"id": "s-1"}
+        assert client.upload_session(b'{"x":1}\n', visibility="private") == {
+            "id": "s-1",
+            "created": True,
+        }
     assert len(server.requests) == 3
     path, content_type, body, _ = server.requests[0]
     assert path == "/api/sessions?visibility=private"

@@ -170,7 +170,8 @@ def _upload_to_server(
     if as_json:
         click.echo(orjson.dumps(outcome, option=orjson.OPT_INDENT_2).decode())
         return
-    click.echo(f"uploaded {outcome['session_id']} ({visibility}): {outcome['url']}")
+    verb = "uploaded" if outcome["created"] else "updated"
+    click.echo(f"{verb} {outcome['session_id']} ({visibility}): {outcome['url']}")
     click.echo(_redaction_line(prepared.report))
 
 

@@ -84,16 +84,23 @@ class ServerClient:
 
     def upload_session(self, body: bytes, *, visibility: str = "public") -> dict[str, Any]:
         """``POST /api/sessions`` with a HAIL JSONL file: ``{"id", "url", "session_score",
-        "score_plugin"}``. Uploading the same session again replaces it, so retrying is safe."""
-        return self._request(
+        "score_plugin"}`` and ``created``, false when the server replaced its copy (200, not
+        201). Uploading the same session again replaces it, so retrying is safe."""
+        response = self._send(
             "POST",
             "/api/sessions",
             content=body,
             params={"visibility": visibility},
             headers={"Content-Type": "application/jsonl"},
         )
+        return {**self._json(response), "created": response.status_code == 201}
 
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return self._json(self._send(method, path, **kwargs))
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The first answer below 400, repeating network errors, 5xx and 429 up to
+        ``retries`` times; ClientError otherwise."""
         attempt = 0
         while True:
             try:
@@ -107,7 +114,7 @@ class ServerClient:
                     ) from None
             else:
                 if response.status_code < 400:
-                    return self._json(response)
+                    return response
                 retryable = response.status_code >= 500 or response.status_code == 429
                 if not retryable or attempt >= self.retries:
                     raise self._error(response)

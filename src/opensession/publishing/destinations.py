@@ -29,7 +29,8 @@ def upload_to_server(
     answer ``retries`` times; uploading again replaces the earlier copy, so a retry never
     duplicates it). Raises ClientError.
 
-    Returns ``{"session_id", "server", "id", "url", "visibility", "redactions"}``.
+    Returns ``{"session_id", "server", "id", "url", "visibility", "created", "redactions"}``
+    (``created`` false when the server replaced its earlier copy).
     """
     with ServerClient(server_url, api_key or None, retries=retries) as client:
         uploaded = client.upload_session(prepared.body, visibility=visibility)
@@ -40,6 +41,7 @@ def upload_to_server(
         "id": server_id,
         "url": uploaded.get("url") or share_url(server_url, server_id),
         "visibility": visibility,
+        "created": bool(uploaded.get("created", True)),
         "redactions": prepared.report.counts,
     }
 
