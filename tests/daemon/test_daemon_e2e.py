@@ -4,6 +4,7 @@ watching a real folder on loopback."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import time
@@ -191,3 +192,26 @@ def test_an_error_while_indexing_is_reported_and_the_daemon_keeps_running(
     assert failed["message"].startswith("indexing the changes failed: ")
     time.sleep(1)
     assert daemon_home.health()["running"]
+
+
+def test_custom_paths_added_while_running_and_a_tool_folder_made_again_are_watched(
+    daemon_home: DaemonHome,
+) -> None:
+    daemon_home.append("first-1", "before anything moved")
+    assert daemon_home.opensession("daemon", "start").returncode == 0
+    wait_for(lambda: _indexed_ids(daemon_home) == ["first-1"], 10, "the first session")
+
+    extra = daemon_home.root / "exported-logs"
+    extra.mkdir()
+    configured = daemon_home.opensession("config", "set", "watchers.custom_paths", str(extra))
+    assert configured.returncode == 0, configured.stderr
+    wait_for(lambda: str(extra) in daemon_home.health()["watched"], 10, "the custom path")
+    copied = (daemon_home.projects / "first-1.jsonl").read_bytes().replace(b"first-1", b"copy-1")
+    (extra / "copy-1.jsonl").write_bytes(copied)
+    wait_for(lambda: "copy-1" in _indexed_ids(daemon_home), 5, "the custom path's session")
+
+    projects = daemon_home.projects.parent
+    shutil.rmtree(projects)
+    wait_for(lambda: str(projects) in daemon_home.health()["waiting_for"], 10, "the folder let go")
+    daemon_home.append("again-1", "the folder is back")
+    wait_for(lambda: "again-1" in _indexed_ids(daemon_home), 10, "the re-created folder's session")

@@ -178,10 +178,14 @@ class Daemon:
             log.error("%s", exc)
             return False
         _record_settings(health, settings)
+        roots = watch_roots(settings.custom_paths)
+        if [root.path for root in roots] != [root.path for root in watcher.roots]:
+            log.info("watching %s now", ", ".join(str(root.path) for root in roots))
+            watcher.set_roots(roots)
         appeared = watcher.appeared()
         if appeared:
             log.info("now watching %s", ", ".join(str(root.path) for root in appeared))
-            health.update(watched=_texts(watcher.watched), waiting_for=_texts(watcher.missing))
+        health.update(watched=_texts(watcher.watched), waiting_for=_texts(watcher.missing))
         requested = queue.take_requested_sources()
         changed = watcher.changed_paths()
         if not (appeared or requested or changed):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
+from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from opensession.parsers.discovery import Location, SessionSource, default_locations, sources_in
 
@@ -94,15 +95,15 @@ class Watcher:
         self.roots = roots
         self._collector = _Collector(wake)
         self._observer: BaseObserver = Observer()
-        self._watched: set[Path] = set()
+        self._watches: dict[Path, ObservedWatch] = {}
 
     @property
     def watched(self) -> list[Path]:
-        return [root.path for root in self.roots if root.path in self._watched]
+        return [root.path for root in self.roots if root.path in self._watches]
 
     @property
     def missing(self) -> list[Path]:
-        return [root.path for root in self.roots if root.path not in self._watched]
+        return [root.path for root in self.roots if root.path not in self._watches]
 
     def start(self) -> None:
         self._observer.start()
@@ -112,19 +113,35 @@ class Watcher:
         self._observer.stop()
         self._observer.join(timeout=5)
 
+    def set_roots(self, roots: list[WatchRoot]) -> None:
+        """Watch ``roots`` from now on (the config's custom paths changed): the roots no longer
+        among them are let go, the new ones watched by the next ``appeared``."""
+        kept = {root.path for root in roots}
+        for path in [path for path in self._watches if path not in kept]:
+            self._forget(path)
+        self.roots = roots
+
     def appeared(self) -> list[WatchRoot]:
-        """Start watching the roots that exist now and were not watched; returns them."""
+        """Start watching the roots that exist now and were not watched; returns them. A root
+        removed since it was watched is let go, and watched again once it is back."""
+        for path in [path for path in self._watches if not path.is_dir()]:
+            self._forget(path)
         found = []
         for root in self.roots:
-            if root.path in self._watched or not root.path.is_dir():
+            if root.path in self._watches or not root.path.is_dir():
                 continue
             try:
-                self._observer.schedule(self._collector, str(root.path), recursive=True)
+                watch = self._observer.schedule(self._collector, str(root.path), recursive=True)
             except OSError:
                 continue  # removed again, or unreadable: looked for once more later
-            self._watched.add(root.path)
+            self._watches[root.path] = watch
             found.append(root)
         return found
+
+    def _forget(self, path: Path) -> None:
+        watch = self._watches.pop(path)
+        with suppress(KeyError, OSError):  # its folder is gone, and the watch with it
+            self._observer.unschedule(watch)
 
     def changed_paths(self) -> set[Path]:
         """The paths changed since last asked."""
