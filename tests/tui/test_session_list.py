@@ -356,3 +356,37 @@ def test_the_refresh_can_be_turned_off(ops_home: Path, value: str) -> None:
         assert "⟳" not in screen_text(app)
 
     drive(app, scenario)
+
+
+def test_capital_r_picks_the_repository_of_the_repo_scope(ops_home: Path, tmp_path: Path) -> None:
+    alpha = git_repo(tmp_path / "work" / "alpha")
+    beta = git_repo(tmp_path / "work" / "beta")
+    seed_index(
+        ops_home,
+        [
+            Seed("s-alpha", ALPHA, cwd=str(alpha), age=timedelta(hours=2)),
+            Seed("s-beta", BETA, cwd=str(beta / "docs"), age=timedelta(hours=3)),
+            Seed("s-beta-2", GAMMA, cwd=str(beta), age=timedelta(hours=4)),
+        ],
+    )
+    app = OpenSessionApp(environ=NO_REFRESH)
+
+    async def scenario(pilot: Pilot[object]) -> None:
+        await loaded(pilot)
+        await pilot.press("R")
+        await pilot.pause()
+        picker = screen_text(app)
+        assert "beta · 2 sessions · " in picker and "alpha · 1 session · " in picker
+        assert picker.index("beta · ") < picker.index("alpha · ")  # most sessions first
+        await pilot.press("enter")
+        assert titles_on_screen(app) == [BETA, GAMMA]
+        assert status_line(app).strip().startswith("Repo beta · ")
+
+        await pilot.press("R", "down", "enter")
+        assert titles_on_screen(app) == [ALPHA]
+        await pilot.press("R", "escape")  # cancelled: the scope stays
+        assert titles_on_screen(app) == [ALPHA]
+        await pilot.press("tab")
+        assert titles_on_screen(app) == [ALPHA, BETA, GAMMA]
+
+    drive(app, scenario)

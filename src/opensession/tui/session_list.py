@@ -500,6 +500,9 @@ class SessionsScreen(Screen[None]):
         Binding(
             "tab", "toggle_scope", "Local/Repo", tooltip="Scope: every session, or this repo's"
         ),
+        Binding(
+            "R", "pick_repo", "Repo", show=False, tooltip="Choose the repository of the Repo scope"
+        ),
         Binding("g", "handoff", "Handoff", show=False, tooltip="Handoff of the picked sessions"),
         Binding("P", "publish", "Publish", show=False, tooltip="Publish the session"),
         Binding(
@@ -679,6 +682,21 @@ class SessionsScreen(Screen[None]):
             self._paint()
             return
         self._change(scope="local" if self.view.scope == "repo" else "repo")
+
+    def action_pick_repo(self) -> None:
+        from opensession.tui.repo_picker import RepoPicker, repositories
+
+        repos = repositories(self.catalog.rows if self.catalog else [])
+        if not repos:
+            self.message = "no indexed session belongs to a git repository on this machine"
+            self._paint()
+            return
+        self.app.push_screen(RepoPicker(repos, self.repo), self._repo_picked)
+
+    def _repo_picked(self, repo: str | None) -> None:
+        if repo is not None:
+            self.repo = repo
+            self._change(scope="repo")
 
     def action_search(self) -> None:
         search = self.query_one(SearchBar)
