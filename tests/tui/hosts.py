@@ -41,6 +41,12 @@ def screen_text(app: App[Any]) -> str:
     return "\n".join(strip.text.rstrip() for strip in strips)
 
 
+def shows(app: App[Any], text: str) -> bool:
+    """Whether the screen shows ``text``, wherever 80 columns wrapped it (a long path may be
+    cut at any character, so spaces are left out on both sides)."""
+    return "".join(text.split()) in "".join(screen_text(app).split())
+
+
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until every worker is done and what they found is drawn."""
     await pilot.app.workers.wait_for_complete()

@@ -180,7 +180,8 @@ def test_a_missing_source_is_one_line(opensession_home: Path, tmp_path: Path) ->
         assert lines[0] == "Fix the failing test in app.py"  # the header, from the index
         # one message, wrapped to the terminal's width
         message = f"cannot read {row.source_path}: no such file or directory"
-        assert " ".join(" ".join(lines[2:5]).split()) == message
+        # (compared without spaces: the path may be cut at any character)
+        assert "".join("".join(lines[2:5]).split()) == "".join(message.split())
         assert not any(line.startswith(("▸", "▾")) for line in lines)
 
     run(row, scenario)

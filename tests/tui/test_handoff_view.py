@@ -21,6 +21,7 @@ from tests.tui.hosts import (
     opensession_home,
     screen_text,
     settle,
+    shows,
 )
 
 __all__ = ["isolated_git", "opensession_home", "work_repo"]
@@ -86,7 +87,7 @@ def test_shows_validates_and_saves_the_handoff(
         refs = git(work_repo, "for-each-ref", "--format=%(refname)", ARTIFACTS).splitlines()
         assert len(refs) == 1
         artifact_id = refs[0].removeprefix(ARTIFACTS)
-        assert f"saved {artifact_id} (1 session) as {refs[0]} in {work_repo}" in flat(app)
+        assert shows(app, f"saved {artifact_id} (1 session) as {refs[0]} in {work_repo}")
         stored = git(work_repo, "show", f"{refs[0]}:handoff.json")
         assert "Make app.py print v2" in stored
 
@@ -117,7 +118,7 @@ def test_saving_outside_a_git_repository_is_one_line(
     async def scenario(pilot: Pilot[Any], app: ScreenHost) -> None:
         await pilot.press("s")
         await settle(pilot)
-        assert f"not a git repository: {plain}; run opensession inside a git checkout" in flat(app)
+        assert shows(app, f"not a git repository: {plain}; run opensession inside a git checkout")
 
     run([row], scenario)
 
@@ -127,7 +128,7 @@ def test_an_unreadable_session_is_one_line(opensession_home: Path, tmp_path: Pat
     Path(row.source_path).unlink()
 
     async def scenario(pilot: Pilot[Any], app: ScreenHost) -> None:
-        assert f"cannot read {row.source_path}: no such file or directory" in flat(app)
+        assert shows(app, f"cannot read {row.source_path}: no such file or directory")
         await pilot.press("s")
         assert "the handoff is not built yet" in flat(app)
         await pilot.press("escape")

@@ -23,6 +23,7 @@ from tests.tui.hosts import (
     opensession_home,
     screen_text,
     settle,
+    shows,
 )
 
 __all__ = ["isolated_git", "live", "opensession_home", "start_server", "work_repo"]
@@ -126,7 +127,7 @@ def test_u_uploads_to_the_server_and_c_copies_the_share_url(
     row = secret_session(tmp_path, tmp_path)
 
     async def scenario(pilot: Pilot[Any], app: ScreenHost) -> None:
-        assert f"server {live.url} (u uploads)" in flat(app)
+        assert shows(app, f"server {live.url} (u uploads)")
         await pilot.press("C")
         await settle(pilot)
         assert "secret-1 is not uploaded" in flat(app)
@@ -164,7 +165,7 @@ def test_failures_are_one_line(opensession_home: Path, tmp_path: Path) -> None:
         assert "no server connected: set its URL and API key in Settings, or run" in status
         assert "'opensession account connect --server URL --api-key KEY'" in status
         await pilot.press("g")
-        assert f"not a git repository: {plain}" in flat(app)
+        assert shows(app, f"not a git repository: {plain}")
         assert sync_state() == ("local", None)
 
     run(row, scenario)
