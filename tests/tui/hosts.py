@@ -4,7 +4,8 @@ index of them under a temporary ``OPENSESSION_HOME``, and the screen as the user
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -23,6 +24,8 @@ from opensession.parsers.discovery import SessionSource
 SIZE = (80, 24)
 """The terminal every test runs in: the smallest the UI supports."""
 
+Scenario = Callable[[Pilot[Any], "ScreenHost"], Awaitable[None]]
+
 
 class ScreenHost(App[None]):
     """An app that shows one screen pushed over an empty default screen."""
@@ -39,6 +42,24 @@ def screen_text(app: App[Any]) -> str:
     """Every line of the terminal as drawn now (toasts included), as plain text."""
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text.rstrip() for strip in strips)
+
+
+def play_screen(make_screen: Callable[[], Screen[Any]], scenario: Scenario) -> None:
+    """Show the screen ``make_screen`` makes at 80x24, wait until what its workers read is
+    drawn, then play ``scenario``."""
+
+    async def play() -> None:
+        app = ScreenHost(make_screen)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(pilot)
+            await scenario(pilot, app)
+
+    asyncio.run(play())
+
+
+def flat(app: App[Any]) -> str:
+    """The screen's words on one line (long values and Markdown wrap at 80 columns)."""
+    return " ".join(screen_text(app).split())
 
 
 def shows(app: App[Any], text: str) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,26 +12,26 @@ from textual.pilot import Pilot
 
 from opensession.localdb.store import SessionRow
 from opensession.tui.detail import SessionDetailScreen
-from tests.tui.hosts import SIZE, ClaudeLog, ScreenHost, index_log, opensession_home, screen_text
+from tests.tui.hosts import (
+    SIZE,
+    ClaudeLog,
+    Scenario,
+    ScreenHost,
+    index_log,
+    opensession_home,
+    play_screen,
+    screen_text,
+)
 from tests.tui.hosts import settle as settled
 
 __all__ = ["opensession_home"]
 
 SPOTTER = "claude-code/spotter/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl"
 
-Scenario = Callable[[Pilot[Any], ScreenHost], Awaitable[None]]
-
 
 def run(row: SessionRow, scenario: Scenario) -> None:
     """Open the detail screen of ``row``, wait for the session to be read, play ``scenario``."""
-
-    async def play() -> None:
-        app = ScreenHost(lambda: SessionDetailScreen(row))
-        async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await settled(pilot)
-            await scenario(pilot, app)
-
-    asyncio.run(play())
+    play_screen(lambda: SessionDetailScreen(row), scenario)
 
 
 def status_line(app: ScreenHost) -> str:

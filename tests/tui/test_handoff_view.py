@@ -3,8 +3,6 @@ artifact in a real repository."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +12,13 @@ from opensession.localdb.store import SessionRow
 from opensession.tui.handoff_view import HandoffScreen
 from tests.gitnative.conftest import git, isolated_git, work_repo
 from tests.tui.hosts import (
-    SIZE,
     ClaudeLog,
+    Scenario,
     ScreenHost,
+    flat,
     index_log,
     opensession_home,
-    screen_text,
+    play_screen,
     settle,
     shows,
 )
@@ -28,22 +27,9 @@ __all__ = ["isolated_git", "opensession_home", "work_repo"]
 
 ARTIFACTS = "refs/opensession/handoff/artifacts/"
 
-Scenario = Callable[[Pilot[Any], ScreenHost], Awaitable[None]]
-
 
 def run(rows: list[SessionRow], scenario: Scenario) -> None:
-    async def play() -> None:
-        app = ScreenHost(lambda: HandoffScreen(rows))
-        async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await settle(pilot)
-            await scenario(pilot, app)
-
-    asyncio.run(play())
-
-
-def flat(app: ScreenHost) -> str:
-    """The screen's words on one line (the Markdown and status wrap at 80 columns)."""
-    return " ".join(screen_text(app).split())
+    play_screen(lambda: HandoffScreen(rows), scenario)
 
 
 def session_in(folder: Path, tmp_path: Path, session_id: str, prompt: str) -> SessionRow:

@@ -3,8 +3,6 @@ live server on loopback, the copy actions, and each failure as one line."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +14,13 @@ from opensession.tui.publish_view import PublishScreen
 from tests.gitnative.conftest import git, isolated_git, work_repo
 from tests.server.conftest import LiveServer, live, start_server
 from tests.tui.hosts import (
-    SIZE,
     ClaudeLog,
+    Scenario,
     ScreenHost,
+    flat,
     index_log,
     opensession_home,
+    play_screen,
     screen_text,
     settle,
     shows,
@@ -31,8 +31,6 @@ __all__ = ["isolated_git", "live", "opensession_home", "start_server", "work_rep
 SECRET = "sk-proj-" + "Ab3" * 16
 SESSION_ID = "secret-1"
 
-Scenario = Callable[[Pilot[Any], ScreenHost], Awaitable[None]]
-
 
 @pytest.fixture
 def database_url() -> None:
@@ -41,23 +39,7 @@ def database_url() -> None:
 
 
 def run(row: SessionRow, scenario: Scenario) -> None:
-    async def play() -> None:
-        app = ScreenHost(lambda: PublishScreen(row))
-        async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await settle(pilot)
-            await scenario(pilot, app)
-
-    asyncio.run(play())
-
-
-def flat(app: ScreenHost) -> str:
-    """The screen's words on one line (long values wrap at 80 columns)."""
-    return " ".join(screen_text(app).split())
-
-
-def squeezed(text: str) -> str:
-    """``text`` without any whitespace: a long path may wrap in the middle of a word."""
-    return "".join(text.split())
+    play_screen(lambda: PublishScreen(row), scenario)
 
 
 def secret_session(cwd: Path, tmp_path: Path) -> SessionRow:
@@ -182,9 +164,9 @@ def test_an_excluded_project_is_never_published(opensession_home: Path, tmp_path
     async def scenario(pilot: Pilot[Any], app: ScreenHost) -> None:
         excluded = f"which privacy.exclude_projects excludes ('{project}'); it is never published"
         assert "nothing to publish" in flat(app)
-        assert squeezed(excluded) in squeezed(screen_text(app))
+        assert shows(app, excluded)
         await pilot.press("g")
-        assert squeezed(excluded) in squeezed(screen_text(app))
+        assert shows(app, excluded)
         await pilot.press("q")
         assert not isinstance(app.screen, PublishScreen)
 
