@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,13 @@ def test_with_value_converts_to_the_key_type(
 def test_with_value_refuses_bad_keys_and_values(key: str, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         with_value(Settings(), key, text)
+
+
+def test_paths_set_from_the_command_line_are_saved_as_typed(tmp_path: Path) -> None:
+    path = tmp_path / "opensession.toml"
+    settings = with_value(load_settings(path), "watchers.custom_paths", "~/exported, /srv/logs")
+    assert settings.custom_paths == [Path.home() / "exported", Path("/srv/logs")]
+    save_settings(settings, path)
+    written = tomllib.loads(path.read_text())
+    assert written["watchers"]["custom_paths"] == ["~/exported", "/srv/logs"]
+    assert load_settings(path).custom_paths == settings.custom_paths

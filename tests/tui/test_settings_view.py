@@ -65,7 +65,7 @@ def test_saving_checks_the_key_on_the_server_and_writes_the_file_mode_600(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     saved = tomllib.loads(path.read_text())
     assert saved["server"] == {"url": live.url, "api_key": key}
-    assert saved["watchers"]["custom_paths"] == [str(Path.home() / "sessions"), "/srv/logs"]
+    assert saved["watchers"]["custom_paths"] == ["~/sessions", "/srv/logs"]  # as typed
 
 
 def test_a_server_that_cannot_be_reached_is_not_saved(ops_home: Path) -> None:

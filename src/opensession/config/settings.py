@@ -199,6 +199,12 @@ def with_value(settings: Settings, key: str, text: str) -> Settings:
     elif kind is list:
         value = _list(key, text)
         if name in _PATH_LISTS:
+            # Written back as typed (``~/logs`` stays so), used expanded.
+            section, option = key.split(".")
+            raw = copy.deepcopy(settings.raw)
+            table = raw.get(section)
+            raw[section] = {**(table if isinstance(table, dict) else {}), option: list(value)}
+            settings = replace(settings, raw=raw)
             value = [Path(item).expanduser() for item in value]
     else:
         value = text.strip()
