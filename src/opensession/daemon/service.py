@@ -21,7 +21,7 @@ from opensession.daemon.health import HealthRecord
 from opensession.daemon.process import DaemonFiles, PidLock
 from opensession.daemon.queue import QueuedUpload, UploadQueue
 from opensession.daemon.scope import UploadScope
-from opensession.daemon.uploads import send
+from opensession.daemon.uploads import queue_stale, send
 from opensession.daemon.watcher import Watcher, WatchRoot, watch_roots
 from opensession.localdb.indexer import index_sources
 from opensession.localdb.store import LocalIndex
@@ -216,17 +216,11 @@ class Daemon:
         source_paths: list[str] | None,
         delay: float,
     ) -> int:
-        """Queue the selection's sessions of ``source_paths`` (all when None) that the server
-        lacks in their current version; nothing without a connected server."""
-        if not settings.server_url or source_paths == []:
-            return 0
-        scope = UploadScope.from_settings(settings)
-        in_scope = scope.sessions(index.db, source_paths)
-        stale = queue.stale(in_scope, settings.server_url)
-        if stale:
-            queue.enqueue(stale, delay)
-            log.info("queued %d session(s) for upload", len(stale))
-        return len(stale)
+        """``queue_stale``, logged; returns how many were queued."""
+        queued = queue_stale(index, queue, settings, source_paths, delay)
+        if queued:
+            log.info("queued %d session(s) for upload", len(queued))
+        return len(queued)
 
 
 def _sources_to_index(

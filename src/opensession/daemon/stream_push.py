@@ -80,8 +80,7 @@ def _push_here(
     """Index the log, then upload its sessions of the daemon's selection (what fails to upload
     stays queued for the daemon)."""
     from opensession.config.settings import load_settings
-    from opensession.daemon.scope import UploadScope
-    from opensession.daemon.uploads import send
+    from opensession.daemon.uploads import queue_stale, send
     from opensession.localdb.indexer import index_sources
     from opensession.parsers.discovery import SessionSource
 
@@ -90,9 +89,7 @@ def _push_here(
     outcome: dict[str, Any] = {"sessions": report.sessions, "uploaded": [], "queued": 0}
     if not settings.server_url or not report.changed:
         return outcome
-    in_scope = UploadScope.from_settings(settings).sessions(index.db, report.changed)
-    stale = queue.stale(in_scope, settings.server_url)
-    queue.enqueue(stale, 0.0)
+    stale = queue_stale(index, queue, settings, report.changed, delay=0.0)
     for item in queue.due():
         if item.session_id in stale:
             sent = send(index, queue, item, settings)

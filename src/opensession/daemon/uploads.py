@@ -9,6 +9,7 @@ from typing import Literal
 
 from opensession.config.settings import Settings
 from opensession.daemon.queue import QueuedUpload, UploadQueue
+from opensession.daemon.scope import UploadScope
 from opensession.localdb.store import LocalIndex
 
 REFUSED_STATUSES = frozenset({400, 413, 422})
@@ -24,6 +25,25 @@ class SendOutcome:
     message: str
     url: str | None = None
     events: int = 0
+
+
+def queue_stale(
+    index: LocalIndex,
+    queue: UploadQueue,
+    settings: Settings,
+    source_paths: list[str] | None,
+    delay: float,
+) -> list[str]:
+    """Queue, to go up after ``delay`` seconds, the sessions of ``source_paths`` (all when
+    None) that are in the daemon's selection and that the server lacks in their current
+    version; none without a connected server. Returns their ids."""
+    if not settings.server_url or source_paths == []:
+        return []
+    in_scope = UploadScope.from_settings(settings).sessions(index.db, source_paths)
+    stale = queue.stale(in_scope, settings.server_url)
+    if stale:
+        queue.enqueue(stale, delay)
+    return stale
 
 
 def send(
