@@ -24,6 +24,7 @@ from rich.text import Text
 
 from opensession.hail import model as m
 from opensession.hail.categories import EVENT_CATEGORIES
+from opensession.hail.pairing import pair_results as pair_by_call
 from opensession.hail.stats import diff_line_counts
 
 FILTERS: tuple[tuple[str, str, str], ...] = (
@@ -152,25 +153,11 @@ def call_id(event: m.Event) -> str | None:
 
 
 def pair_results(events: Sequence[m.Event]) -> dict[int, list[int]]:
-    """The tool results of each call, by event index. A result goes under the latest earlier
-    event with the call id it names, or with that event id (some parsers name the call's
-    event); one naming no earlier event stays in the timeline on its own."""
-    calls: dict[str, int] = {}
-    event_ids: dict[str, int] = {}
-    paired: dict[int, list[int]] = {}
-    for index, event in enumerate(events):
-        key = call_id(event)
-        if not isinstance(event.event_type, m.ToolResult):
-            if key:
-                calls[key] = index
-            event_ids.setdefault(event.event_id, index)
-            continue
-        call = calls.get(key) if key else None
-        if call is None and key:
-            call = event_ids.get(key)
-        if call is not None:
-            paired.setdefault(call, []).append(index)
-    return paired
+    """The tool results of each call, by event index (``hail.pairing.pair_results``)."""
+    return pair_by_call(
+        (isinstance(event.event_type, m.ToolResult), call_id(event), event.event_id)
+        for event in events
+    )
 
 
 def is_failure(event: m.Event) -> bool:

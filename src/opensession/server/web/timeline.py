@@ -39,6 +39,8 @@ from opensession.hail import model as m
 from opensession.hail.categories import EVENT_CATEGORIES
 from opensession.hail.errors import HailFormatError
 from opensession.hail.markdown import format_duration
+from opensession.hail.pairing import EventKeys
+from opensession.hail.pairing import pair_results as pair_by_call
 from opensession.hail.stats import compute_stats, diff_line_counts
 
 PAGE_EVENTS = 500
@@ -206,28 +208,19 @@ def _record_text(record: dict[str, Any]) -> str:
 
 
 def pair_results(records: Sequence[dict[str, Any]]) -> dict[int, list[int]]:
-    """The tool results of each call, by event index. A ToolResult goes under the latest earlier
-    event with the call id it names, or with that event id (some parsers name the call's event);
-    results naming no earlier event stay in the timeline on their own."""
-    calls: dict[str, int] = {}
-    event_ids: dict[str, int] = {}
-    paired: dict[int, list[int]] = {}
-    for index, record in enumerate(records):
-        kind, data = _event_type(record)
-        key = _call_id(record, kind, data)
-        if kind != "ToolResult":
-            if key:
-                calls[key] = index
-            event_id = record.get("event_id")
-            if isinstance(event_id, str):
-                event_ids.setdefault(event_id, index)
-            continue
-        call = calls.get(key) if key else None
-        if call is None and key:
-            call = event_ids.get(key)
-        if call is not None:
-            paired.setdefault(call, []).append(index)
-    return paired
+    """The tool results of each call, by event index (``hail.pairing.pair_results``), from
+    the records as read."""
+    return pair_by_call(_pairing_keys(record) for record in records)
+
+
+def _pairing_keys(record: dict[str, Any]) -> EventKeys:
+    kind, data = _event_type(record)
+    event_id = record.get("event_id")
+    return (
+        kind == "ToolResult",
+        _call_id(record, kind, data),
+        event_id if isinstance(event_id, str) else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
