@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -9,10 +10,10 @@ from opensession.hail import model as m
 from opensession.parsers.base import ParseWarning
 from opensession.parsers.common import (
     LineCursor,
-    iter_json_lines,
     keep_timestamps_in_order,
     parse_timestamp,
     provider_for_model,
+    read_json_lines,
     title_from_text,
 )
 
@@ -58,7 +59,11 @@ def test_json_lines_resume_from_the_cursor_and_wait_for_unfinished_lines(tmp_pat
     log.write_bytes(b'{"n":1}\n\nnot json\n[1]\n{"n":2')
     warnings: list[ParseWarning] = []
     cursor = LineCursor()
-    first = list(iter_json_lines(log, warnings, cursor, complete_lines_only=True))
+    first: list[tuple[int, dict[str, Any]]] = []
+    read_json_lines(
+        log, warnings, lambda record, line: first.append((line, record)), cursor,
+        complete_lines_only=True,
+    )  # fmt: skip
     assert first == [(1, {"n": 1})]
     assert [(w.line, w.reason.split(" (")[0]) for w in warnings] == [
         (3, "not JSON"),
@@ -67,7 +72,9 @@ def test_json_lines_resume_from_the_cursor_and_wait_for_unfinished_lines(tmp_pat
     assert cursor.line == 5
     with log.open("ab") as stream:
         stream.write(b',"done":true}\n')
-    assert list(iter_json_lines(log, warnings, cursor)) == [(5, {"n": 2, "done": True})]
+    rest: list[tuple[int, dict[str, Any]]] = []
+    read_json_lines(log, warnings, lambda record, line: rest.append((line, record)), cursor)
+    assert rest == [(5, {"n": 2, "done": True})]
 
 
 def test_events_stamped_before_their_predecessor_take_its_time() -> None:

@@ -14,12 +14,13 @@ import pickle
 import sys
 import tempfile
 from abc import abstractmethod
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
 from opensession.parsers.base import ParseResult, ParseWarning, SessionParseError, SessionParser
-from opensession.parsers.common import LineCursor, collector_paused, iter_json_lines
+from opensession.parsers.common import LineCursor, collector_paused, read_json_lines
 
 STATE_FORMAT = 1
 """The layout of what ``IncrementalParse.save`` writes; bump it when that changes."""
@@ -34,8 +35,13 @@ class SessionBuilder(Protocol):
     def add(self, record: dict[str, Any], line: int) -> None:
         """Take the next record (line number ``line``)."""
 
-    def build(self) -> ParseResult:
-        """The sessions from the records so far; may be called again after more are added."""
+    def build(self, *, final: bool = False) -> ParseResult:
+        """The sessions from the records so far; may be called again after more are added,
+        unless ``final``: the sessions may then hold the builder's own data, not copies."""
+
+    def quick_reader(self) -> Callable[[bytes, int], bool] | None:
+        """``read_json_lines``'s ``quick``: takes the records it can read from a line's bytes
+        without decoding it (True when it took one); None when the builder has none."""
 
 
 class AppendOnlyParser(SessionParser):
@@ -47,9 +53,8 @@ class AppendOnlyParser(SessionParser):
         builder = self.new_builder(path)
         try:
             with collector_paused():
-                for number, record in iter_json_lines(path, builder.warnings):
-                    builder.add(record, number)
-                return builder.build()
+                read_json_lines(path, builder.warnings, builder.add, quick=builder.quick_reader())
+                return builder.build(final=True)
         except OSError as exc:
             raise SessionParseError(path, exc.strerror or str(exc)) from None
 
@@ -115,12 +120,16 @@ class IncrementalParse:
             self._inode = status.st_ino
             self.cursor = LineCursor()
             self._builder = self.parser.new_builder(self.path)
-        lines = iter_json_lines(
-            self.path, self._builder.warnings, self.cursor, complete_lines_only=True
-        )
+        builder = self._builder
         with collector_paused():
-            for number, record in lines:
-                self._builder.add(record, number)
+            read_json_lines(
+                self.path,
+                builder.warnings,
+                builder.add,
+                self.cursor,
+                complete_lines_only=True,
+                quick=builder.quick_reader(),
+            )
             self._fingerprint = _fingerprint(self.path, self.cursor.offset)
             return self._builder.build()
 

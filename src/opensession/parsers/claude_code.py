@@ -46,9 +46,10 @@ Mapping (a *record* is one JSON-object line; each is mapped, merged or skipped b
   TaskStart/TaskEnd's ``subagent_session_id`` name), its parent the records' ``sessionId``;
   compaction runs are auxiliary sessions too (``agent_kind: compaction``): they cost tokens.
 
-Speed: events are kept as plain data until built, then validated by pydantic in one batch (each
-once, again only if a later record changed it), and the cycle collector is paused while a log is
-read.
+Speed: ``progress`` records are recognised from their bytes and counted without being decoded
+(a corrupt line that looks like one is counted as one, without a warning); events are kept as
+plain data until built, then validated by pydantic in one batch (each once, again only if a
+later record changed it), and the cycle collector is paused while a log is read.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,6 +94,9 @@ _CLAUDE_TYPES = frozenset({"user", "assistant", "system"}) | _SKIPPED_TYPES | _T
 _ID_KEYS = ("sessionId", "uuid", "parentUuid", "leafUuid", "messageId")
 _TASK_TOOLS = frozenset({"Task", "Agent"})
 _SYNTHETIC_MODEL = "<synthetic>"
+_TYPE_KEY = b'"type":"'
+_PROGRESS = b'progress"'
+_TYPE_SCAN = 2048
 _TITLE_SCAN = 4096  # a title comes from the first line: never split a huge message whole
 
 _INTERRUPTED = "[Request interrupted by user"
@@ -532,6 +536,29 @@ class ClaudeCodeBuilder:
         else:
             self._add_unknown(kind, line)
 
+    def quick_reader(self) -> Callable[[bytes, int], bool]:
+        """Progress records are counted from their bytes (see ``_count_progress``)."""
+        return self._count_progress
+
+    def _count_progress(self, raw: bytes, line: int) -> bool:
+        """Count the line if it is a ``progress`` record, told from its bytes: most records of
+        a log, often its larger part, and nothing in them is kept. The first ``"type":"`` of a
+        line is its record's own type when no object or array opens before it (a quote inside
+        a string is escaped, so the text cannot appear in one); Claude Code writes it within
+        the first few hundred bytes. Any other line, and a last line without its newline
+        (perhaps cut short), is decoded as usual."""
+        at = raw.find(_TYPE_KEY, 0, _TYPE_SCAN)
+        if (
+            at < 0
+            or not raw.startswith(_PROGRESS, at + len(_TYPE_KEY))
+            or raw.find(b"{", 1, at) >= 0
+            or raw.find(b"[", 1, at) >= 0
+            or not raw.endswith(b"}\n")
+        ):
+            return False
+        self._progress += 1
+        return True
+
     def _warn(self, reason: str, line: int) -> None:
         self.warnings.append(ParseWarning(str(self.path), reason, line))
 
@@ -953,8 +980,9 @@ class ClaudeCodeBuilder:
             return "Context compaction"
         return title_from_text(self._first_prompt) if self._first_prompt else None
 
-    def build(self) -> ParseResult:
-        """The main session (and its sub-agents' sessions) from the records so far."""
+    def build(self, *, final: bool = False) -> ParseResult:
+        """The main session (and its sub-agents' sessions) from the records so far (validated
+        by pydantic, which copies: ``final`` changes nothing)."""
         records = self._source_records()
         if records.total == 0:
             raise SessionParseError(self.path, "no readable Claude Code records")

@@ -56,9 +56,10 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
+from pydantic import BaseModel
 
 from opensession.hail import model as m
 from opensession.hail.model import format_timestamp
@@ -126,6 +127,13 @@ _PATCH_MARKER = re.compile(
 )
 _PATCH_OPERATIONS = {"Add File": "add", "Update File": "update", "Delete File": "delete"}
 _ECHO_WINDOW = 32
+_CONTEXT_TYPE = b'"type":"turn_context"'
+_CONTEXT_TYPE_SCAN = 80
+_CONTEXT_CACHE_MIN = 2048
+_CONTEXT_HEAD = re.compile(
+    rb'\{"timestamp":"([^"\\\x00-\x1f]*)","type":"turn_context",'
+    rb'"payload":\{"turn_id":"([^"\\\x00-\x1f]*)",'
+)
 _FILENAME_ID = re.compile(
     r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$", re.IGNORECASE
 )
@@ -138,27 +146,20 @@ _THINKING = m.Thinking()
 
 # The models made for most events (blocks, tool types) are made by their validators, without the
 # Python-level __init__ / model_validate around them; strictly, as every value already has its
-# field's type. Events and their content, whose parts are models already, are `_constructed`.
+# field's type. Events and their content, whose parts are models already, are constructed
+# directly (see ``_events``).
 _new_tool_result = m.ToolResult.__pydantic_validator__.validate_python
 _new_text_block = m.TextBlock.__pydantic_validator__.validate_python
 _new_code_block = m.CodeBlock.__pydantic_validator__.validate_python
 _new_shell_command = m.ShellCommand.__pydantic_validator__.validate_python
 
-_M = TypeVar("_M", bound=m.HailModel)
+# What ``model_construct`` does, without its Python loop over the fields: a model's instance
+# with its four slots set through their descriptors (cheaper than ``object.__setattr__``).
 _new_object = object.__new__
-_set_attribute = object.__setattr__
-
-
-def _constructed(model: type[_M], fields: dict[str, Any], fields_set: set[str]) -> _M:
-    """What ``model.model_construct(fields_set, **fields)`` makes, without its Python loop over
-    the fields: ``fields`` holds every field of the model, each already of its field's type
-    (validating events and their content again took about a sixth of a parse)."""
-    instance = _new_object(model)
-    _set_attribute(instance, "__dict__", fields)
-    _set_attribute(instance, "__pydantic_fields_set__", fields_set)
-    _set_attribute(instance, "__pydantic_extra__", {})
-    _set_attribute(instance, "__pydantic_private__", None)
-    return instance
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 # The fields given to every event, and to most with their attributes: copied from these, a set
@@ -200,31 +201,6 @@ class _Draft:
         if self.attributes is None:
             self.attributes = {}
         return self.attributes
-
-    def to_event(
-        self, event_type: m.HailModel, timestamp: datetime, source_time: str | None
-    ) -> m.Event:
-        """A new event (its block list and attributes copied; blocks and type are shared),
-        with ``source_time`` as its ``source.timestamp`` when given (its own time, when it is
-        stamped later to keep the events in order)."""
-        attributes = {**self.attributes} if self.attributes else {}
-        if source_time is not None:
-            attributes["source.timestamp"] = source_time
-        fields_set = set(_EVENT_FIELDS_WITH_ATTRIBUTES if attributes else _EVENT_FIELDS)
-        if self.task_id is not None:
-            fields_set.add("task_id")
-        if self.duration_ms is not None:
-            fields_set.add("duration_ms")
-        fields = {
-            "event_id": self.event_id,
-            "timestamp": timestamp,
-            "event_type": event_type,
-            "task_id": self.task_id,
-            "content": _constructed(m.Content, {"blocks": self.blocks.copy()}, {"blocks"}),
-            "duration_ms": self.duration_ms,
-            "attributes": attributes,
-        }
-        return _constructed(m.Event, fields, fields_set)
 
 
 class _Echo:
@@ -473,6 +449,11 @@ class CodexSessionBuilder:
         self._last_compacted: _Draft | None = None
         self._warned_types: set[str] = set()
         self._tool_call_types: dict[str, m.HailModel] = {}
+        self._context_tail: bytes | None = None
+        """What followed the head of the last turn context decoded (``_repeated_context``)."""
+        self._context_payload: dict[str, Any] = {}
+        self._context_seen: tuple[int, bytes, bytes, bytes] | None = None
+        """The line number, tail and head values of a turn context about to be decoded."""
 
     # --- feeding records ---
 
@@ -482,8 +463,17 @@ class CodexSessionBuilder:
         kind = record.get("type")
         if type(kind) is not str:
             kind = None
+        payload = record.get("payload")
+        if type(payload) is dict and kind in _NESTED_HANDLERS:
+            # Most records: a response item or event message of a known type, dispatched here
+            # on that type (the general path below takes a call more per record).
+            inner = payload.get("type")
+            handler = _NESTED_HANDLERS[kind].get(inner) if type(inner) is str else None
+            if handler is not None:
+                handler(self, payload, record.get("timestamp"))
+                return
         handler = _ENVELOPE_HANDLERS.get(kind) if kind else None
-        if handler is not None and type(payload := record.get("payload")) is dict:
+        if handler is not None and type(payload) is dict:
             handler(self, payload, record.get("timestamp"))
         elif handler is not None and "payload" in record:
             self._warn(f"{kind} record: field 'payload' is not an object")
@@ -496,6 +486,47 @@ class CodexSessionBuilder:
             self._session_meta(record, record.get("timestamp"))
         else:
             self._unknown(kind or "record without a type")
+
+    def quick_reader(self) -> Callable[[bytes, int], bool]:
+        """Repeated turn contexts are read from their bytes (see ``_repeated_context``)."""
+        return self._repeated_context
+
+    def _repeated_context(self, raw: bytes, line: int) -> bool:
+        """Take a ``turn_context`` line that repeats the last one decoded but for its time and
+        turn id, without decoding it: Codex writes the same settings, instructions included,
+        for every turn, often half a rollout's bytes. The line's head must have the exact form
+        ``{"timestamp":"…","type":"turn_context","payload":{"turn_id":"…",`` (no escapes in
+        either value) and the rest must be byte for byte what followed the same head in that
+        decoded line: it then holds the same JSON, and the record is that line's with this
+        time and turn id. Short lines, most of a rollout, are not looked at: decoding them
+        costs little."""
+        if len(raw) < _CONTEXT_CACHE_MIN or raw.find(_CONTEXT_TYPE, 0, _CONTEXT_TYPE_SCAN) < 0:
+            return False
+        head = _CONTEXT_HEAD.match(raw)
+        if head is None:
+            return False
+        tail = self._context_tail
+        if tail is None or len(raw) - head.end() != len(tail) or not raw.endswith(tail):
+            self._context_seen = (line, raw[head.end() :], head[1], head[2])
+            return False
+        try:
+            raw_time, turn_id = head[1].decode(), head[2].decode()
+        except UnicodeDecodeError:
+            return False
+        payload = {**self._context_payload, "turn_id": turn_id}
+        self.add({"timestamp": raw_time, "type": "turn_context", "payload": payload}, line)
+        return True
+
+    def _remember_context(self, payload: dict[str, Any], raw_time: Any) -> None:
+        """Keep a decoded turn context for ``_repeated_context``, when its line had the head
+        that function reads and the head's values are those decoded (no key repeated later)."""
+        seen, self._context_seen = self._context_seen, None
+        if seen is None or seen[0] != self._line:
+            return
+        _, tail, head_time, head_turn = seen
+        if raw_time == head_time.decode() and payload.get("turn_id") == head_turn.decode():
+            self._context_tail = tail
+            self._context_payload = {k: v for k, v in payload.items() if k != "turn_id"}
 
     def _warn(self, reason: str) -> None:
         self.warnings.append(ParseWarning(self.source, reason, self._line))
@@ -583,6 +614,8 @@ class CodexSessionBuilder:
             self.records.skip("read into context")
 
     def _turn_context(self, payload: dict[str, Any], raw_time: Any) -> None:
+        if self._context_seen is not None:
+            self._remember_context(payload, raw_time)
         model = self._text_field(payload, "model")
         if model:
             self._models[model] += 1
@@ -1064,11 +1097,12 @@ class CodexSessionBuilder:
 
     # --- building ---
 
-    def build(self) -> ParseResult:
-        """The session from the records so far (callable again after more are added)."""
+    def build(self, *, final: bool = False) -> ParseResult:
+        """The session from the records so far (callable again after more are added, unless
+        ``final``)."""
         if self.records.total == 0:
             raise SessionParseError(self.path, "no readable Codex records")
-        events = self._events()
+        events = self._events(final)
         self._published = len(self._drafts)
         meta = self._meta or {}
         created = events[0].timestamp if events else self._fallback_time()
@@ -1093,25 +1127,62 @@ class CodexSessionBuilder:
         )
         return ParseResult([session], list(self.warnings))
 
-    def _events(self) -> list[m.Event]:
+    def _events(self, final: bool) -> list[m.Event]:
         """An event per draft, with timestamps made non-decreasing in event order as HAIL
         requires (``keep_timestamps_in_order``, done here on the drafts: an event stamped
-        early costs no pydantic assignment)."""
+        early costs no pydantic assignment). Events and their content are constructed here,
+        in one loop: this runs once per event of every parse. Unless ``final``, each
+        event gets its own copy of its draft's attributes and blocks (the draft may change
+        after, the event must not)."""
         context_only = self._user_messages_logged > 0
         events: list[m.Event] = []
         latest: datetime | None = None
+        new_object, event_class, content_class = _new_object, m.Event, m.Content
+        set_dict, set_fields_set, set_extra, set_private = (
+            _set_dict, _set_fields_set, _set_extra, _set_private
+        )  # fmt: skip
         for draft in self._drafts:
             timestamp = draft.timestamp
-            source_time = None
+            attributes = draft.attributes
+            if attributes is None:
+                attributes = {}
+            elif not final:
+                attributes = attributes.copy()
             if latest is not None and timestamp < latest:
-                source_time = format_timestamp(timestamp)
+                attributes["source.timestamp"] = format_timestamp(timestamp)
                 timestamp = latest
             else:
                 latest = timestamp
             event_type = draft.event_type
             if context_only and draft.unechoed_user_item:
                 event_type = _SYSTEM_MESSAGE
-            events.append(draft.to_event(event_type, timestamp, source_time))
+            fields_set = set(_EVENT_FIELDS_WITH_ATTRIBUTES if attributes else _EVENT_FIELDS)
+            if draft.task_id is not None:
+                fields_set.add("task_id")
+            if draft.duration_ms is not None:
+                fields_set.add("duration_ms")
+            content = new_object(content_class)
+            set_dict(content, {"blocks": draft.blocks if final else draft.blocks.copy()})
+            set_fields_set(content, {"blocks"})
+            set_extra(content, {})
+            set_private(content, None)
+            event = new_object(event_class)
+            set_dict(
+                event,
+                {
+                    "event_id": draft.event_id,
+                    "timestamp": timestamp,
+                    "event_type": event_type,
+                    "task_id": draft.task_id,
+                    "content": content,
+                    "duration_ms": draft.duration_ms,
+                    "attributes": attributes,
+                },
+            )
+            set_fields_set(event, fields_set)
+            set_extra(event, {})
+            set_private(event, None)
+            events.append(event)
         return events
 
     def _session_id(self, meta: dict[str, Any]) -> str:
@@ -1215,6 +1286,8 @@ _EVENT_HANDLERS: dict[str, _Handler] = {
     "context_compacted": _B._context_compacted,
     "item_completed": _B._item_completed,
 }
+
+_NESTED_HANDLERS = {"response_item": _ITEM_HANDLERS, "event_msg": _EVENT_HANDLERS}
 
 
 class CodexParser(AppendOnlyParser):

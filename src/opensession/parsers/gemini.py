@@ -206,8 +206,13 @@ class GeminiSessionBuilder:
         changes = {key: value for key, value in record.items() if key != "type"}
         self.add_message({**old.record, **changes}, line)
 
-    def build(self) -> ParseResult:
-        """The session from the records so far (and its sub-agent sessions); callable again."""
+    def quick_reader(self) -> None:
+        """Every line of a Gemini log is decoded."""
+        return None
+
+    def build(self, *, final: bool = False) -> ParseResult:
+        """The session from the records so far (and its sub-agent sessions); callable again.
+        Events are made anew on each call: ``final`` changes nothing."""
         if not self._messages and not self._meta and not self._carried:
             raise SessionParseError(self.path, "no Gemini CLI messages or session metadata")
         warnings = list(self.warnings)

@@ -80,10 +80,10 @@ from opensession.parsers.base import (
 from opensession.parsers.common import (
     file_time,
     first_json_lines,
-    iter_json_lines,
     keep_timestamps_in_order,
     parse_timestamp,
     provider_for_model,
+    read_json_lines,
     title_from_text,
 )
 from opensession.parsers.tool_events import tool_call_blocks, tool_event_type
@@ -560,7 +560,9 @@ def _parse_jsonl(path: Path) -> ParseResult:
     writer = _EventWriter(warnings, file_time(path))
     info = _SessionInfo(session_id=path.stem, path=path)
     first = True
-    for number, record in iter_json_lines(path, warnings):
+
+    def take(record: dict[str, Any], number: int) -> None:
+        nonlocal first
         if first and _is_metadata(record):
             _read_metadata(info, record, warnings, number)
             writer.records.skip("session metadata")
@@ -568,6 +570,8 @@ def _parse_jsonl(path: Path) -> ParseResult:
             message_id = _text(record.get("id"))
             writer.message(record, _Source(path, line=number), message_id or f"{TOOL}-{number}")
         first = False
+
+    read_json_lines(path, warnings, take)
     if not writer.events:
         reason = "no goose messages" if writer.records.total else "nothing readable"
         raise SessionParseError(path, reason)
