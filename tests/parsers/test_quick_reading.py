@@ -93,14 +93,16 @@ def test_progress_records_are_counted_and_nested_look_alikes_still_read(tmp_path
             claude("assistant", 4, message=reply),
             # The type after an object: decoded (and still a progress record).
             b'{"data":{"type":"x"},"type":"progress","uuid":"u-5"}',
+            # A key that ends in an escaped quote and "type": decoded, an unknown record.
+            b'{"x\\"type":"progress","uuid":"u-6"}',
         ],
     )
     assert quickly_read("claude-code", path) == [1, 3]
     session = assert_same_as_decoded("claude-code", path).session
     assert [e.event_type.type for e in session.events] == ["UserMessage", "AgentMessage"]
     records = session.context.attributes["source_records"]
-    assert records["skipped"] == {"progress": 3}
-    assert records["total"] == 5
+    assert records["skipped"] == {"progress": 3, "no type": 1}
+    assert records["total"] == 6
 
 
 def test_a_progress_record_cut_short_at_the_end_is_decoded_and_warned_about(

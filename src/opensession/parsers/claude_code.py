@@ -97,6 +97,7 @@ _SYNTHETIC_MODEL = "<synthetic>"
 _TYPE_KEY = b'"type":"'
 _PROGRESS = b'progress"'
 _TYPE_SCAN = 2048
+_BACKSLASH = ord("\\")
 _TITLE_SCAN = 4096  # a title comes from the first line: never split a huge message whole
 
 _INTERRUPTED = "[Request interrupted by user"
@@ -545,11 +546,13 @@ class ClaudeCodeBuilder:
         a log, often its larger part, and nothing in them is kept. The first ``"type":"`` of a
         line is its record's own type when no object or array opens before it (a quote inside
         a string is escaped, so the text cannot appear in one); Claude Code writes it within
-        the first few hundred bytes. Any other line, and a last line without its newline
-        (perhaps cut short), is decoded as usual."""
+        the first few hundred bytes. Any other line (one where a backslash comes right before
+        that text, say), and a last line without its newline (perhaps cut short), is decoded as
+        usual."""
         at = raw.find(_TYPE_KEY, 0, _TYPE_SCAN)
         if (
-            at < 0
+            at < 1
+            or raw[at - 1] == _BACKSLASH
             or not raw.startswith(_PROGRESS, at + len(_TYPE_KEY))
             or raw.find(b"{", 1, at) >= 0
             or raw.find(b"[", 1, at) >= 0
