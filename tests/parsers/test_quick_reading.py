@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from opensession.hail import model as m
+from opensession.parsers.append_only import IncrementalParse
 from opensession.parsers.base import ParseResult
 from opensession.parsers.common import read_json_lines
 from opensession.parsers.registry import get_parser
@@ -205,3 +206,23 @@ def test_changed_or_unusual_turn_contexts_are_decoded(tmp_path: Path) -> None:
         ("turn-5", "gpt-5.3-codex"),
         ("turn-6", "gpt-5.3-codex"),
     ]
+
+
+def test_a_parse_resumed_between_repeated_turn_contexts_gives_the_full_parse(
+    tmp_path: Path,
+) -> None:
+    contexts = [envelope("turn_context", n, context(f"turn-{n}")) for n in range(1, 7)]
+    lines = rollout(contexts)
+    path = write_lines(tmp_path / "rollout.jsonl", lines[:14])  # up to the third context
+    live = IncrementalParse(get_parser("codex"), path)
+    live.update()
+    state = tmp_path / "state.pickle"
+    live.save(state)
+    with path.open("ab") as stream:
+        stream.write(b"".join(line + b"\n" for line in lines[14:]))
+    resumed = IncrementalParse.resume(get_parser("codex"), path, state)
+    assert resumed is not None
+    session = resumed.update().session
+    assert session.model_dump() == get_parser("codex").parse(path).session.model_dump()
+    assert starts(session) == [(f"turn-{n}", "gpt-5.3-codex") for n in range(1, 7)]
+    assert quickly_read("codex", path) == [8, 13, 18, 23, 28]
