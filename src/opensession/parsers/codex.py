@@ -513,8 +513,8 @@ class CodexSessionBuilder:
             raw_time, turn_id = head[1].decode(), head[2].decode()
         except UnicodeDecodeError:
             return False
-        payload = {**self._context_payload, "turn_id": turn_id}
-        self.add({"timestamp": raw_time, "type": "turn_context", "payload": payload}, line)
+        self._line = line
+        self._turn_context({**self._context_payload, "turn_id": turn_id}, raw_time)
         return True
 
     def _remember_context(self, payload: dict[str, Any], raw_time: Any) -> None:
