@@ -143,12 +143,8 @@ def start_detached(files: DaemonFiles, extra_env: dict[str, str] | None = None) 
 def stop(files: DaemonFiles) -> int | None:
     """Ask the running daemon to stop (SIGTERM) and wait until it has; returns its pid, or None
     when none was running."""
-    pid = running_pid(files)
+    pid = _signal(files, signal.SIGTERM)
     if pid is None:
-        return None
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
         return None
     deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -161,11 +157,16 @@ def stop(files: DaemonFiles) -> int | None:
 def wake(files: DaemonFiles) -> int | None:
     """Tell the running daemon to look at its pending sources now (SIGUSR1); returns its pid,
     or None when none runs."""
+    return _signal(files, signal.SIGUSR1)
+
+
+def _signal(files: DaemonFiles, number: signal.Signals) -> int | None:
+    """Send signal ``number`` to the running daemon; its pid, or None when none runs."""
     pid = running_pid(files)
     if pid is None:
         return None
     try:
-        os.kill(pid, signal.SIGUSR1)
+        os.kill(pid, number)
     except ProcessLookupError:
         return None
     return pid
