@@ -61,6 +61,22 @@ class Pane:
                 raise AssertionError(f"the pane never showed what was expected:\n{shown}")
             time.sleep(0.05)
 
+    def start_opensession(self, home: Path, data: Path, *arguments: str, cwd: Path) -> None:
+        """Run this venv's ``opensession`` with ``home`` as the user's home (every tool's
+        folders under it) and ``data`` as its own, nothing of the real user's reachable."""
+        environment = {
+            "HOME": str(home),
+            "OPENSESSION_HOME": str(data),
+            "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+            "CODEX_HOME": str(home / ".codex"),
+            "XDG_DATA_HOME": str(home / ".local/share"),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "TERM": "xterm-256color",
+        }
+        executable = Path(sys.executable).with_name("opensession")
+        variables = [f"{name}={value}" for name, value in environment.items()]
+        self.start(["env", *variables, str(executable), *arguments], cwd=cwd)
+
     def alive(self) -> bool:
         return subprocess.run([*self.tmux, "has-session"], capture_output=True).returncode == 0
 
@@ -81,18 +97,7 @@ def test_opensession_lists_the_corpus_sessions_searches_and_opens_one(
     home = tmp_path / "home"
     copy_tree(corpus / "claude-code/spotter", home / SPOTTER_PROJECT)
     copy_tree(corpus / "codex/localpush", home / CODEX_DAY)
-    environment = {
-        "HOME": str(home),
-        "OPENSESSION_HOME": str(tmp_path / "ops"),
-        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
-        "CODEX_HOME": str(home / ".codex"),
-        "XDG_DATA_HOME": str(home / ".local/share"),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "TERM": "xterm-256color",
-    }
-    executable = Path(sys.executable).with_name("opensession")
-    variables = [f"{name}={value}" for name, value in environment.items()]
-    pane.start(["env", *variables, str(executable)], cwd=home)
+    pane.start_opensession(home, tmp_path / "ops", cwd=home)
 
     # The index is empty: the titles come from the refresh from disk at start-up.
     shown = pane.wait_for(lambda text: all(title in text for title in CLAUDE_TITLES))
@@ -142,17 +147,7 @@ def test_opensession_dot_shows_the_current_repository_s_sessions_only(
         f'"cwd":"{repo / "src"}","message":{{"role":"user","content":"Refactor the app loader"}}}}'
     )
     log.write_text(record + "\n")
-    environment = {
-        "HOME": str(home),
-        "OPENSESSION_HOME": str(tmp_path / "ops"),
-        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
-        "XDG_DATA_HOME": str(home / ".local/share"),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "TERM": "xterm-256color",
-    }
-    executable = Path(sys.executable).with_name("opensession")
-    variables = [f"{name}={value}" for name, value in environment.items()]
-    pane.start(["env", *variables, str(executable), "."], cwd=repo / "src")
+    pane.start_opensession(home, tmp_path / "ops", ".", cwd=repo / "src")
 
     # Once the refresh from disk is over, the repository's one session and nothing else.
     shown = pane.wait_for(lambda text: "refreshed:" in text)
